@@ -1,0 +1,27 @@
+"""The explicit adapter registry: name → adapter class.
+
+Listing adapters here (instead of scanning the folder) keeps the set visible and reviewable;
+adding a service means one module, one line below, and its test module.
+"""
+
+from __future__ import annotations
+
+from adapters.base import Adapter
+from adapters.shopify import ShopifyAdapter
+from adapters.webhook import GenericWebhookAdapter
+
+REGISTRY: dict[str, type[Adapter]] = {
+    adapter.name: adapter
+    for adapter in (
+        ShopifyAdapter,
+        GenericWebhookAdapter,
+    )
+}
+
+
+def get_adapter_class(name: str) -> type[Adapter]:
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        known = ", ".join(sorted(REGISTRY))
+        raise KeyError(f"unknown adapter {name!r} (known: {known})") from None

@@ -1,0 +1,1 @@
+"""The hub's core: ingest, store, engine, delivery. Never imports ``web``."""

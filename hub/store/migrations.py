@@ -1,0 +1,120 @@
+"""Ordered, named schema steps for the SQLite store.
+
+Each step runs in a transaction together with the record that it ran (sqlite-utils'
+``Migrations``), at start-up and by ``hub db migrate``. Never edit a step that has shipped:
+add a new one below it.
+"""
+
+from __future__ import annotations
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("hub")
+
+
+def run_statements(db: sqlite_utils.Database, script: str) -> None:
+    """Run statements separated by lines holding only ``--;``.
+
+    ``sqlite3.executescript`` would commit the surrounding transaction first, so a step that
+    failed half-way could not roll back; plain ``execute`` per statement keeps it atomic.
+    """
+    for statement in script.split("--;"):
+        if statement.strip():
+            db.execute(statement)
+
+
+@migrations(name="0001_events_audit_connections")
+def _events_audit_connections(db: sqlite_utils.Database) -> None:
+    run_statements(
+        db,
+        """
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            connection_id TEXT NOT NULL,
+            adapter TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            source TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            occurred_at TEXT,
+            headers TEXT NOT NULL DEFAULT '{}',
+            body BLOB NOT NULL,
+            content_type TEXT NOT NULL DEFAULT 'application/json',
+            correlation_id TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'new',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            lease_owner TEXT,
+            lease_until TEXT,
+            processed_at TEXT,
+            error TEXT,
+            UNIQUE (connection_id, delivery_id)
+        )
+        --;
+        CREATE INDEX events_queue ON events (status, id) WHERE status = 'new'
+        --;
+        CREATE INDEX events_received ON events (received_at)
+        --;
+        CREATE INDEX events_connection ON events (connection_id, id)
+        --;
+
+        CREATE TABLE audit (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor_type TEXT NOT NULL,
+            actor_id TEXT,
+            subject_type TEXT NOT NULL,
+            subject_id TEXT,
+            action TEXT NOT NULL,
+            outcome TEXT NOT NULL,
+            detail TEXT NOT NULL DEFAULT '',
+            correlation_id TEXT,
+            data TEXT
+        )
+        --;
+        CREATE INDEX audit_at ON audit (at)
+        --;
+        CREATE INDEX audit_subject ON audit (subject_type, subject_id, id)
+        --;
+        CREATE INDEX audit_outcome ON audit (outcome, id)
+        --;
+        CREATE INDEX audit_correlation ON audit (correlation_id, id)
+        --;
+        CREATE INDEX audit_actor ON audit (actor_type, actor_id, id)
+        --;
+        CREATE TRIGGER audit_append_only BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        --;
+
+        CREATE TABLE connections (
+            id TEXT PRIMARY KEY,
+            adapter TEXT NOT NULL,
+            name TEXT NOT NULL,
+            settings TEXT NOT NULL DEFAULT '{}',
+            secrets TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            last_check_at TEXT,
+            last_check_ok INTEGER,
+            last_check_detail TEXT
+        )
+        --;
+
+        CREATE TABLE leases (
+            name TEXT PRIMARY KEY,
+            owner TEXT NOT NULL,
+            until TEXT NOT NULL
+        )
+        --;
+
+        CREATE TABLE state (
+            scope TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (scope, key)
+        )
+        --;
+        """
+    )

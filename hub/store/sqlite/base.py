@@ -1,0 +1,122 @@
+"""Connections and transactions for the SQLite store.
+
+One connection per thread per process (a forked gunicorn worker opens its own), WAL mode so
+readers never block the writer, a busy timeout so writers queue instead of failing, and
+``BEGIN IMMEDIATE`` for every write so two processes never deadlock upgrading a read lock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
+
+import sqlite_utils
+
+from hub.store.interface import StoreUnavailable
+
+_UNAVAILABLE = ("locked", "busy", "disk is full", "unable to open", "readonly", "disk i/o", "no such table")
+
+
+def _is_unavailable(error: sqlite3.Error) -> bool:
+    text = str(error).lower()
+    return isinstance(error, sqlite3.OperationalError) and any(s in text for s in _UNAVAILABLE)
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, default=str)
+
+
+class SqliteBase:
+    def __init__(self, path: Path | str, *, synchronous: str = "FULL", busy_timeout_ms: int = 10_000):
+        self.path = Path(path)
+        self.synchronous = synchronous.upper()
+        self.busy_timeout_ms = busy_timeout_ms
+        self._local = threading.local()
+
+    # -- connections -------------------------------------------------------------------
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(
+            self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None,
+            check_same_thread=False,
+        )
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self.synchronous}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        return conn
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid() or local.conn is None:
+            try:
+                local.conn = self._connect()
+            except sqlite3.Error as error:
+                raise StoreUnavailable(f"cannot open the database at {self.path}: {error}") from error
+            local.pid = os.getpid()
+        return local.conn
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        local = self._local
+        if getattr(local, "db_conn", None) is not self.conn:
+            local.db = sqlite_utils.Database(self.conn)
+            local.db_conn = self.conn
+        return local.db
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and getattr(self._local, "pid", None) == os.getpid():
+            conn.close()
+        self._local.conn = None
+
+    # -- transactions ------------------------------------------------------------------
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """A write transaction; calls nested inside join it."""
+        conn = self.conn
+        if conn.in_transaction:
+            yield
+            return
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise StoreUnavailable(f"the database is not writable: {error}") from error
+        try:
+            yield
+        except BaseException as error:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(error, sqlite3.Error) and _is_unavailable(error):
+                raise StoreUnavailable(f"the database is not writable: {error}") from error
+            raise
+        else:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as error:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise StoreUnavailable(f"the database did not commit: {error}") from error
+
+    def _query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as error:
+            if _is_unavailable(error):
+                raise StoreUnavailable(f"the database cannot be read: {error}") from error
+            raise
+
+    def _execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        """Run one write statement inside a transaction (joining one already open)."""
+        with self.atomic():
+            return self.conn.execute(sql, params)
+
+    def ping(self) -> None:
+        self._query("SELECT 1")

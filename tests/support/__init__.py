@@ -1,0 +1,1 @@
+"""Shared test helpers: vendor fixtures, signing the way each vendor signs, live servers."""
