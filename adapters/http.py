@@ -7,7 +7,9 @@ Adapters never call ``requests`` themselves; they call ``HttpClient.send`` and g
   vendor's ``Retry-After`` (seconds or an HTTP date) when it sent one;
 - **failed** (permanent): any other 4xx, with the vendor's error turned into plain words;
 - **unknown**: the request may have reached the vendor but no answer came back. For an
-  action that is not idempotent (an SMS) the hub must not resend blindly.
+  action that is not idempotent (an SMS) the hub must not resend blindly;
+- **paced**: not sent at all, because the connection's own rate limiter said wait
+  ``retry_after`` seconds; this is not an attempt and never counts towards the attempt limit.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ _SUMMARY_LIMIT = 500
 class Outcome:
     """How one outbound call ended, as a value (never an exception).
 
-    ``kind``: ``delivered`` | ``retry`` | ``failed`` | ``unknown``.
+    ``kind``: ``delivered`` | ``retry`` | ``failed`` | ``unknown`` | ``paced``.
     ``result`` is what a later recipe step may read (e.g. a created message's sid).
     ``facts`` are canonical events the answer revealed (a Twilio 21610 means "this person
     opted out"); the hub records them like any other inbound event.
@@ -58,6 +60,11 @@ def delivered(summary: str, **kwargs: Any) -> Outcome:
 
 def failed(summary: str, **kwargs: Any) -> Outcome:
     return Outcome("failed", summary, **kwargs)
+
+
+def paced(wait_seconds: float) -> Outcome:
+    return Outcome("paced", f"held back by the rate limit for {wait_seconds:.2f}s",
+                   retry_after=wait_seconds, result={"sent": False})
 
 
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
