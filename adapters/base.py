@@ -137,8 +137,13 @@ class WebhookRequest:
     body: bytes
     path: str = ""  # what followed /hooks/<connection-id>, e.g. "status"
 
+    def __post_init__(self) -> None:
+        # Header names are case-insensitive (HTTP/2 sends them lower-cased): index them once.
+        if not isinstance(self.headers, CaseInsensitiveDict):
+            object.__setattr__(self, "headers", CaseInsensitiveDict(self.headers))
+
     def header(self, name: str) -> str | None:
-        return CaseInsensitiveDict(self.headers).get(name)
+        return self.headers.get(name)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import uuid
+import secrets
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any, Iterator, TextIO
@@ -25,7 +25,7 @@ EXPORT_FIELDS = ("id", "at", "actor_type", "actor_id", "subject_type", "subject_
 
 def new_correlation_id() -> str:
     """Links an inbound event to everything it causes (runs, deliveries, profile changes)."""
-    return uuid.uuid4().hex
+    return secrets.token_hex(16)
 
 
 def entry(

@@ -19,7 +19,7 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 # E.164-ish and common national formats; keeps the last two digits for support look-ups.
-_PHONE = re.compile(r"(?<![\w/])\+?\d[\d\s().-]{7,}\d(?![\w/])")
+_PHONE = re.compile(r"(?<![\w/])(?:\+|\()?\d[\d\s().-]{7,}\d(?![\w/])")
 
 _known: set[str] = set()
 _lock = threading.Lock()

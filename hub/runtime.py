@@ -7,6 +7,7 @@ one and pass it down, so nothing reads settings or opens the store on its own.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from adapters.base import Adapter
@@ -22,7 +23,26 @@ class Runtime:
     store: Store
     vault: Vault
     _adapters: dict[str, tuple[str, Adapter]] = field(default_factory=dict, repr=False)
+    _records: dict[str, tuple[float, ConnectionRecord | None]] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    #: How long a looked-up connection is reused. Reading it for every webhook made readers
+    #: contend for SQLite's WAL read marks under load; a change (new secret, disabled) takes
+    #: effect within this many seconds.
+    connection_cache_seconds: float = 1.0
+
+    def connection(self, connection_id: str) -> ConnectionRecord | None:
+        """The connection record, from a cache at most ``connection_cache_seconds`` old."""
+        now = time.monotonic()
+        cached = self._records.get(connection_id)
+        if cached and now - cached[0] < self.connection_cache_seconds:
+            return cached[1]
+        record = self.store.get_connection(connection_id)
+        with self._lock:
+            if len(self._records) > 1000:
+                self._records.clear()
+            self._records[connection_id] = (now, record)
+        return record
 
     def adapter_for(self, record: ConnectionRecord) -> Adapter:
         """The live adapter of a connection, rebuilt only when the connection changed.

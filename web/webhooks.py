@@ -21,6 +21,8 @@ def receive(connection_id: str, suffix: str = "") -> Response:
     limit = rt.settings.max_body_bytes
     # Read at most one byte past the cap: enough to know it is too big, never more.
     body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        _drain(request.stream, limit * 16)
     url = rt.settings.public_url.rstrip("/") + request.path
     if request.query_string:
         url += "?" + request.query_string.decode("latin-1")
@@ -38,6 +40,15 @@ def receive(connection_id: str, suffix: str = "") -> Response:
     response.headers.update(result.headers)
     if result.correlation_id:
         response.headers["X-Hub-Correlation-Id"] = result.correlation_id
-    if result.status == 413:
-        response.headers["Connection"] = "close"  # the rest of the body was never read
     return response
+
+
+def _drain(stream, most: int) -> None:
+    """Read and drop what a too-large body still sends (bounded), so the client can read our
+    413 instead of seeing its connection reset mid-upload."""
+    left = most
+    while left > 0:
+        chunk = stream.read(min(65536, left))
+        if not chunk:
+            return
+        left -= len(chunk)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import replace
+from functools import cached_property
 from datetime import timedelta
 
 from hub import clock
 from hub.store.records import AuditEntry, NewEvent, RecordOutcome, StoredEvent
 from hub.store.sqlite.base import SqliteBase, dumps
+from hub.store.sqlite.group_commit import GroupCommitter
 
 
 def _event(row: sqlite3.Row) -> StoredEvent:
@@ -41,11 +43,26 @@ class EventsMixin(SqliteBase):
         return RecordOutcome(event_id=cursor.lastrowid, duplicate=False)
 
     def record_event(self, event: NewEvent, audit: AuditEntry | None = None) -> RecordOutcome:
+        if self.conn.in_transaction:  # part of a caller's transaction: no batching
+            return self._record_events([(event, audit)])[0]
+        return self._event_committer.submit((event, audit))
+
+    @cached_property
+    def _event_committer(self) -> GroupCommitter:
+        return GroupCommitter(self._record_events, lambda item: self._record_events([item])[0])
+
+    def _record_events(self, items: list[tuple[NewEvent, AuditEntry | None]]) -> list[RecordOutcome]:
+        """Insert events (and, for new ones, their audit entries) in one transaction."""
+        outcomes, entries = [], []
         with self.atomic():
-            outcome = self._insert_event(event)
-            if audit is not None and not outcome.duplicate:
-                self._append_audit_rows([replace(audit, subject_id=str(outcome.event_id))])
-        return outcome
+            for event, audit in items:
+                outcome = self._insert_event(event)
+                outcomes.append(outcome)
+                if audit is not None and not outcome.duplicate:
+                    entries.append(replace(audit, subject_id=str(outcome.event_id)))
+            if entries:
+                self._append_audit_rows(entries)
+        return outcomes
 
     def get_event(self, event_id: int) -> StoredEvent | None:
         rows = self._query("SELECT * FROM events WHERE id = ?", (event_id,))

@@ -1,0 +1,1 @@
+"""Reproducible benchmarks on loopback; each script compares against a bare reference."""
