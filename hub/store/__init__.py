@@ -15,11 +15,12 @@ from hub.store.records import (
     NewEvent,
     RecordOutcome,
     StoredEvent,
+    TimelineEntry,
 )
 
 __all__ = [
     "AuditEntry", "AuditQuery", "ConnectionRecord", "NewEvent", "RecordOutcome", "Store",
-    "StoreUnavailable", "StoredEvent", "open_store",
+    "StoreUnavailable", "StoredEvent", "TimelineEntry", "open_store",
 ]
 
 

@@ -23,6 +23,7 @@ from hub.store.records import (
     NewEvent,
     RecordOutcome,
     StoredEvent,
+    TimelineEntry,
 )
 
 
@@ -116,5 +117,31 @@ class StateStore(Protocol):
         """Store a poll page's events and the cursor after them in one transaction."""
 
 
-class Store(SchemaStore, EventQueue, AuditLog, ConnectionStore, LeaseStore, StateStore, Protocol):
+class ProfileStore(Protocol):
+    """Customer profiles (``hub.profiles.Profile``), their identities and timeline."""
+
+    def find_profile_ids(self, identities: Iterable[tuple[str, str]]) -> list[str]:
+        """Profiles owning any of the identities, merges followed, in identity order."""
+
+    def get_profile(self, profile_id: str) -> Any | None:
+        """The profile, or the one it was merged into."""
+
+    def save_profile(self, profile: Any, identities: Iterable[tuple[str, str]] = ()) -> None: ...
+
+    def mark_merged(self, absorbed_id: str, survivor_id: str) -> None:
+        """Point the absorbed profile, its identities and timeline at the survivor."""
+
+    def profile_ids_with_variants(self, variant_ids: Iterable[str]) -> list[str]:
+        """Profiles with any of these variants on their wishlist."""
+
+    def append_timeline(self, entries: Iterable[TimelineEntry]) -> None: ...
+
+    def list_timeline(self, profile_id: str, *, limit: int = 100,
+                      before_id: int | None = None) -> list[TimelineEntry]: ...
+
+    def search_profiles(self, text: str, *, limit: int = 20) -> list[Any]: ...
+
+
+class Store(SchemaStore, EventQueue, AuditLog, ConnectionStore, LeaseStore, StateStore,
+            ProfileStore, Protocol):
     """Everything the hub persists. See ``hub/store/sqlite`` for the embedded default."""

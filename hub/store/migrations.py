@@ -118,3 +118,55 @@ def _events_audit_connections(db: sqlite_utils.Database) -> None:
         --;
         """
     )
+
+
+@migrations(name="0002_profiles")
+def _profiles(db: sqlite_utils.Database) -> None:
+    run_statements(
+        db,
+        """
+        CREATE TABLE profiles (
+            id TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            merged_into TEXT,
+            anonymous INTEGER NOT NULL DEFAULT 1,
+            search TEXT NOT NULL DEFAULT '',
+            data TEXT NOT NULL
+        )
+        --;
+        CREATE INDEX profiles_recent ON profiles (updated_at) WHERE merged_into IS NULL
+        --;
+        CREATE TABLE identities (
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (kind, value)
+        )
+        --;
+        CREATE INDEX identities_profile ON identities (profile_id)
+        --;
+        CREATE TABLE wishlist_index (
+            variant_id TEXT NOT NULL,
+            profile_id TEXT NOT NULL,
+            PRIMARY KEY (variant_id, profile_id)
+        )
+        --;
+        CREATE INDEX wishlist_index_profile ON wishlist_index (profile_id)
+        --;
+        CREATE TABLE timeline (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            profile_id TEXT NOT NULL,
+            at TEXT NOT NULL,
+            event_name TEXT NOT NULL,
+            channel TEXT,
+            summary TEXT NOT NULL,
+            event_id INTEGER,
+            correlation_id TEXT
+        )
+        --;
+        CREATE INDEX timeline_profile ON timeline (profile_id, at, id)
+        --;
+        """
+    )

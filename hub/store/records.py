@@ -110,3 +110,17 @@ class ConnectionRecord:
     last_check_at: str | None = None
     last_check_ok: bool | None = None
     last_check_detail: str | None = None
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of a customer's story across channels (the customer page, the CRM note)."""
+
+    profile_id: str
+    at: str
+    event_name: str
+    summary: str
+    channel: str | None = None
+    event_id: int | None = None
+    correlation_id: str | None = None
+    id: int | None = None

@@ -7,10 +7,12 @@ from hub.store.sqlite.audit import AuditMixin
 from hub.store.sqlite.connections import ConnectionsMixin
 from hub.store.sqlite.events import EventsMixin
 from hub.store.sqlite.leases import LeasesMixin
+from hub.store.sqlite.profiles import ProfilesMixin
 from hub.store.sqlite.state import StateMixin
 
 
-class SqliteStore(EventsMixin, AuditMixin, ConnectionsMixin, LeasesMixin, StateMixin):
+class SqliteStore(EventsMixin, AuditMixin, ConnectionsMixin, LeasesMixin, StateMixin,
+                  ProfilesMixin):
     """The ``Store`` interface over SQLite (WAL, busy timeout, ``BEGIN IMMEDIATE`` writes)."""
 
     def migrate(self) -> list[str]:
