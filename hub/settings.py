@@ -158,6 +158,17 @@ def validate(settings: Settings) -> None:
         raise SettingsError("HUB_LOG_FORMAT must be json or text")
     if not settings.public_url.startswith(("http://", "https://")):
         raise SettingsError("HUB_PUBLIC_URL must start with http:// or https://")
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from hub.quiet_hours import QuietHours, QuietHoursInvalid
+
+    try:
+        QuietHours.parse(settings.quiet_hours, settings.timezone)
+    except ZoneInfoNotFoundError:
+        raise SettingsError(f"HUB_TIMEZONE={settings.timezone!r} is not an IANA time zone "
+                            "(e.g. America/New_York)") from None
+    except QuietHoursInvalid as error:
+        raise SettingsError(f"HUB_QUIET_HOURS: {error}") from None
 
 
 def ensure_secret_key(settings: Settings) -> Settings:

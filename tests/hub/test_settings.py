@@ -29,6 +29,8 @@ def test_command_line_overrides_win_over_environment():
     ({"HUB_SQLITE_SYNCHRONOUS": "OFF"}, "HUB_SQLITE_SYNCHRONOUS must be FULL, NORMAL or EXTRA"),
     ({"HUB_PUBLIC_URL": "hub.example.com"}, "HUB_PUBLIC_URL must start with http"),
     ({"HUB_LOG_FORMAT": "xml"}, "HUB_LOG_FORMAT must be json or text"),
+    ({"HUB_TIMEZONE": "Mars/Olympus"}, "HUB_TIMEZONE='Mars/Olympus' is not an IANA time zone"),
+    ({"HUB_QUIET_HOURS": "late"}, "HUB_QUIET_HOURS: quiet hours 'late' are not HH:MM-HH:MM"),
 ])
 def test_bad_values_name_the_variable(env, message):
     with pytest.raises(SettingsError, match=message):
