@@ -158,7 +158,7 @@ def validate(settings: Settings) -> None:
         raise SettingsError("HUB_LOG_FORMAT must be json or text")
     if not settings.public_url.startswith(("http://", "https://")):
         raise SettingsError("HUB_PUBLIC_URL must start with http:// or https://")
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    from zoneinfo import ZoneInfoNotFoundError
 
     from hub.quiet_hours import QuietHours, QuietHoursInvalid
 
