@@ -9,18 +9,26 @@ from __future__ import annotations
 from hub.settings import Settings
 from hub.store.interface import Store, StoreUnavailable
 from hub.store.records import (
+    Attempt,
     AuditEntry,
     AuditQuery,
     ConnectionRecord,
+    Delivery,
+    DeliveryUpdate,
+    Instance,
+    NewDelivery,
     NewEvent,
     RecordOutcome,
+    Run,
     StoredEvent,
     TimelineEntry,
+    Wait,
 )
 
 __all__ = [
-    "AuditEntry", "AuditQuery", "ConnectionRecord", "NewEvent", "RecordOutcome", "Store",
-    "StoreUnavailable", "StoredEvent", "TimelineEntry", "open_store",
+    "Attempt", "AuditEntry", "AuditQuery", "ConnectionRecord", "Delivery", "DeliveryUpdate",
+    "Instance", "NewDelivery", "NewEvent", "RecordOutcome", "Run", "Store", "StoreUnavailable",
+    "StoredEvent", "TimelineEntry", "Wait", "open_store",
 ]
 
 

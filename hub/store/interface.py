@@ -17,13 +17,20 @@ from contextlib import AbstractContextManager
 from typing import Any, Iterable, Protocol
 
 from hub.store.records import (
+    Attempt,
     AuditEntry,
     AuditQuery,
     ConnectionRecord,
+    Delivery,
+    DeliveryUpdate,
+    Instance,
+    NewDelivery,
     NewEvent,
     RecordOutcome,
+    Run,
     StoredEvent,
     TimelineEntry,
+    Wait,
 )
 
 
@@ -142,6 +149,87 @@ class ProfileStore(Protocol):
     def search_profiles(self, text: str, *, limit: int = 20) -> list[Any]: ...
 
 
+class RecipeStore(Protocol):
+    """Installed recipes, their runs, and waits (paused runs, leased like events)."""
+
+    def save_instance(self, instance: Instance) -> None: ...
+
+    def get_instance(self, instance_id: str) -> Instance | None: ...
+
+    def list_instances(self, *, enabled: bool | None = None) -> list[Instance]: ...
+
+    def delete_instance(self, instance_id: str) -> bool:
+        """Delete it and cancel its pending waits."""
+
+    def create_run(self, instance: Instance, trigger_key: str, *, event_id: int | None,
+                   profile_id: str | None, correlation_id: str | None) -> Run | None:
+        """A new run, or None when (instance, trigger_key) ran before: replays do nothing."""
+
+    def update_run(self, run_id: int, *, status: str, steps: list[dict[str, Any]],
+                   error: str | None = None) -> None: ...
+
+    def get_run(self, run_id: int) -> Run | None: ...
+
+    def list_runs(self, *, event_id: int | None = None, instance_id: str | None = None,
+                  status: str | None = None, correlation_id: str | None = None,
+                  before_id: int | None = None, limit: int = 50) -> list[Run]: ...
+
+    def count_runs(self, *, status: str | None = None, since: str | None = None) -> int: ...
+
+    def create_wait(self, run_id: int, instance_id: str, *, resume_at: int, due_at: str,
+                    cancel_event: str | None, cancel_key: str | None,
+                    profile_id: str | None) -> int: ...
+
+    def claim_due_waits(self, owner: str, *, limit: int, lease_seconds: float) -> list[Wait]: ...
+
+    def finish_wait(self, wait_id: int, owner: str, *, status: str, ended_by: str) -> bool:
+        """End a leased wait; False if the lease was lost or it was cancelled meanwhile."""
+
+    def cancel_waits(self, event_name: str, *, key: str | None, profile_ids: Iterable[str],
+                     ended_by: str) -> list[Wait]: ...
+
+    def list_waits(self, *, status: str | None = "pending", limit: int = 100) -> list[Wait]: ...
+
+    def get_wait_for_run(self, run_id: int) -> Wait | None: ...
+
+    def mark_seen(self, event_name: str, key: str) -> None: ...
+
+    def was_seen(self, event_name: str, key: str) -> bool: ...
+
+
+class Outbox(Protocol):
+    """Outbound actions: created once per idempotency key, leased, finished, replayed."""
+
+    def enqueue_delivery(self, item: NewDelivery) -> int | None:
+        """The new row's id, or None when the key exists (creating twice is a no-op)."""
+
+    def claim_deliveries(self, owner: str, *, limit: int, lease_seconds: float) -> list[Delivery]: ...
+
+    def finish_delivery(self, delivery_id: int, owner: str, update: DeliveryUpdate,
+                        attempt: Attempt | None = None) -> bool: ...
+
+    def get_delivery(self, delivery_id: int) -> Delivery | None: ...
+
+    def find_delivery_by_external_id(self, external_id: str) -> Delivery | None: ...
+
+    def list_deliveries(self, *, status: str | Iterable[str] | None = None,
+                        run_id: int | None = None, connection_id: str | None = None,
+                        before_id: int | None = None, limit: int = 50) -> list[Delivery]: ...
+
+    def count_deliveries(self, *, status: str | None = None, since: str | None = None) -> int: ...
+
+    def list_attempts(self, delivery_id: int) -> list[Attempt]: ...
+
+    def requeue_delivery(self, delivery_id: int) -> bool: ...
+
+    def set_vendor_status(self, delivery_id: int, vendor_status: str) -> None: ...
+
+    def cancel_deliveries(self, run_id: int, reason: str) -> int: ...
+
+    def take_pacing_slot(self, key: str, *, interval: float, burst: int) -> float:
+        """0 if a request may go now (booked), else seconds to wait; shared across processes."""
+
+
 class Store(SchemaStore, EventQueue, AuditLog, ConnectionStore, LeaseStore, StateStore,
-            ProfileStore, Protocol):
+            ProfileStore, RecipeStore, Outbox, Protocol):
     """Everything the hub persists. See ``hub/store/sqlite`` for the embedded default."""

@@ -170,3 +170,135 @@ def _profiles(db: sqlite_utils.Database) -> None:
         --;
         """
     )
+
+
+@migrations(name="0003_engine")
+def _engine(db: sqlite_utils.Database) -> None:
+    """Recipe instances, runs, stored waits, the delivery outbox and its attempts, pacing."""
+    run_statements(
+        db,
+        """
+        CREATE TABLE instances (
+            id TEXT PRIMARY KEY,
+            recipe_id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            params TEXT NOT NULL DEFAULT '{}',
+            connections TEXT NOT NULL DEFAULT '{}',
+            recipe TEXT NOT NULL,
+            recipe_digest TEXT NOT NULL,
+            enabled INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )
+        --;
+        CREATE TABLE runs (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            instance_id TEXT NOT NULL,
+            recipe_id TEXT NOT NULL,
+            trigger_key TEXT NOT NULL,
+            event_id INTEGER,
+            profile_id TEXT,
+            status TEXT NOT NULL,
+            steps TEXT NOT NULL DEFAULT '[]',
+            error TEXT,
+            correlation_id TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (instance_id, trigger_key)
+        )
+        --;
+        CREATE INDEX runs_event ON runs (event_id)
+        --;
+        CREATE INDEX runs_recent ON runs (status, id)
+        --;
+        CREATE INDEX runs_instance ON runs (instance_id, id)
+        --;
+        CREATE TABLE waits (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id INTEGER NOT NULL UNIQUE,
+            instance_id TEXT NOT NULL,
+            resume_at INTEGER NOT NULL,
+            due_at TEXT NOT NULL,
+            cancel_event TEXT,
+            cancel_key TEXT,
+            profile_id TEXT,
+            status TEXT NOT NULL DEFAULT 'pending',
+            lease_owner TEXT,
+            lease_until TEXT,
+            created_at TEXT NOT NULL,
+            ended_at TEXT,
+            ended_by TEXT
+        )
+        --;
+        CREATE INDEX waits_due ON waits (due_at) WHERE status = 'pending'
+        --;
+        CREATE INDEX waits_cancel_key ON waits (cancel_event, cancel_key) WHERE status = 'pending'
+        --;
+        CREATE INDEX waits_cancel_profile ON waits (cancel_event, profile_id)
+            WHERE status = 'pending'
+        --;
+        CREATE TABLE deliveries (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            idempotency_key TEXT NOT NULL UNIQUE,
+            run_id INTEGER,
+            instance_id TEXT,
+            step_id TEXT,
+            connection_id TEXT NOT NULL,
+            adapter TEXT NOT NULL,
+            action TEXT NOT NULL,
+            inputs TEXT NOT NULL,
+            profile_id TEXT,
+            order_key TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_summary TEXT,
+            last_status_code INTEGER,
+            external_id TEXT,
+            vendor_status TEXT,
+            result TEXT,
+            correlation_id TEXT,
+            lease_owner TEXT,
+            lease_until TEXT
+        )
+        --;
+        CREATE INDEX deliveries_due ON deliveries (next_attempt_at, id) WHERE status = 'pending'
+        --;
+        CREATE INDEX deliveries_order ON deliveries (order_key, id) WHERE status = 'pending'
+        --;
+        CREATE INDEX deliveries_status ON deliveries (status, id)
+        --;
+        CREATE INDEX deliveries_run ON deliveries (run_id)
+        --;
+        CREATE INDEX deliveries_external ON deliveries (external_id) WHERE external_id IS NOT NULL
+        --;
+        CREATE TABLE attempts (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            delivery_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            status_code INTEGER,
+            summary TEXT NOT NULL,
+            duration_ms INTEGER,
+            request TEXT,
+            response TEXT
+        )
+        --;
+        CREATE INDEX attempts_delivery ON attempts (delivery_id, id)
+        --;
+        CREATE TABLE pacing (
+            key TEXT PRIMARY KEY,
+            tat REAL NOT NULL
+        )
+        --;
+        CREATE TABLE seen_keys (
+            event_name TEXT NOT NULL,
+            key TEXT NOT NULL,
+            at TEXT NOT NULL,
+            PRIMARY KEY (event_name, key)
+        )
+        --;
+        """
+    )

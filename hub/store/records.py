@@ -124,3 +124,142 @@ class TimelineEntry:
     event_id: int | None = None
     correlation_id: str | None = None
     id: int | None = None
+
+
+@dataclass(frozen=True)
+class Instance:
+    """An installed recipe: the owner's parameter values and a snapshot of the recipe file.
+
+    The snapshot (``recipe``) is what runs: editing a file in ``recipes/`` never changes what
+    an enabled instance, or a wait it left pending, does (see decision 0007).
+    """
+
+    id: str
+    recipe_id: str
+    name: str
+    params: dict[str, Any]
+    connections: dict[str, str]
+    recipe: dict[str, Any]
+    recipe_digest: str
+    enabled: bool
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Run:
+    """One instance handling one trigger (an event, an event for one customer, a schedule tick).
+
+    ``status``: running | waiting | completed | skipped | failed | cancelled.
+    ``steps``: what each step did, in order (the Activity page shows them).
+    """
+
+    id: int
+    instance_id: str
+    recipe_id: str
+    trigger_key: str
+    event_id: int | None
+    profile_id: str | None
+    status: str
+    steps: list[dict[str, Any]]
+    error: str | None
+    correlation_id: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Wait:
+    """A paused run: resumes at instruction ``resume_at`` when ``due_at`` passes.
+
+    Cancelled instead when ``cancel_event`` arrives for the same ``cancel_key`` (an object
+    key such as a checkout token) or, without a key, for the same ``profile_id``.
+    """
+
+    id: int
+    run_id: int
+    instance_id: str
+    resume_at: int
+    due_at: str
+    cancel_event: str | None
+    cancel_key: str | None
+    profile_id: str | None
+    status: str  # pending | fired | cancelled
+    created_at: str
+
+
+@dataclass(frozen=True)
+class NewDelivery:
+    """An outbox row to create; a second row with the same ``idempotency_key`` is a no-op."""
+
+    idempotency_key: str
+    connection_id: str
+    adapter: str
+    action: str
+    inputs: dict[str, Any]
+    run_id: int | None = None
+    instance_id: str | None = None
+    step_id: str | None = None
+    profile_id: str | None = None
+    correlation_id: str | None = None
+    status: str = "pending"
+    summary: str | None = None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One outbound action and where it stands.
+
+    ``status``: pending | delivered | dead | unknown (sent, fate unknown, never resent by
+    itself) | refused (consent missing: never sent) | cancelled.
+    """
+
+    id: int
+    idempotency_key: str
+    run_id: int | None
+    instance_id: str | None
+    step_id: str | None
+    connection_id: str
+    adapter: str
+    action: str
+    inputs: dict[str, Any]
+    profile_id: str | None
+    status: str
+    attempts: int
+    next_attempt_at: str
+    created_at: str
+    updated_at: str
+    last_summary: str | None
+    last_status_code: int | None
+    external_id: str | None
+    vendor_status: str | None
+    result: dict[str, Any] | None
+    correlation_id: str | None
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One try of a delivery: what was sent and what came back, summarised and redacted."""
+
+    delivery_id: int
+    at: str
+    kind: str
+    summary: str
+    status_code: int | None = None
+    duration_ms: int | None = None
+    request: dict[str, Any] | None = None
+    response: dict[str, Any] | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True)
+class DeliveryUpdate:
+    """How a delivery attempt (or a decision not to attempt) changes its row."""
+
+    status: str
+    next_attempt_at: str | None = None
+    count_attempt: bool = True
+    summary: str | None = None
+    status_code: int | None = None
+    external_id: str | None = None
+    result: dict[str, Any] | None = None

@@ -7,12 +7,14 @@ from hub.store.sqlite.audit import AuditMixin
 from hub.store.sqlite.connections import ConnectionsMixin
 from hub.store.sqlite.events import EventsMixin
 from hub.store.sqlite.leases import LeasesMixin
+from hub.store.sqlite.outbox import OutboxMixin
 from hub.store.sqlite.profiles import ProfilesMixin
+from hub.store.sqlite.recipes import RecipesMixin
 from hub.store.sqlite.state import StateMixin
 
 
 class SqliteStore(EventsMixin, AuditMixin, ConnectionsMixin, LeasesMixin, StateMixin,
-                  ProfilesMixin):
+                  ProfilesMixin, RecipesMixin, OutboxMixin):
     """The ``Store`` interface over SQLite (WAL, busy timeout, ``BEGIN IMMEDIATE`` writes)."""
 
     def migrate(self) -> list[str]:

@@ -1,0 +1,189 @@
+"""The delivery outbox: one row per outbound action, its attempts, and connection pacing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from datetime import timedelta
+from typing import Iterable
+
+from hub import clock
+from hub.store.records import Attempt, Delivery, DeliveryUpdate, NewDelivery
+from hub.store.sqlite.base import SqliteBase, dumps
+
+FINAL = ("delivered", "dead", "unknown", "refused", "cancelled")
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(
+        id=row["id"], idempotency_key=row["idempotency_key"], run_id=row["run_id"],
+        instance_id=row["instance_id"], step_id=row["step_id"],
+        connection_id=row["connection_id"], adapter=row["adapter"], action=row["action"],
+        inputs=json.loads(row["inputs"]), profile_id=row["profile_id"], status=row["status"],
+        attempts=row["attempts"], next_attempt_at=row["next_attempt_at"],
+        created_at=row["created_at"], updated_at=row["updated_at"],
+        last_summary=row["last_summary"], last_status_code=row["last_status_code"],
+        external_id=row["external_id"], vendor_status=row["vendor_status"],
+        result=json.loads(row["result"]) if row["result"] else None,
+        correlation_id=row["correlation_id"],
+    )
+
+
+def _attempt(row: sqlite3.Row) -> Attempt:
+    return Attempt(
+        id=row["id"], delivery_id=row["delivery_id"], at=row["at"], kind=row["kind"],
+        summary=row["summary"], status_code=row["status_code"], duration_ms=row["duration_ms"],
+        request=json.loads(row["request"]) if row["request"] else None,
+        response=json.loads(row["response"]) if row["response"] else None,
+    )
+
+
+class OutboxMixin(SqliteBase):
+    def enqueue_delivery(self, item: NewDelivery) -> int | None:
+        """Create the row; None when a row with this idempotency key exists already."""
+        now = clock.now_iso()
+        # Deliveries to one customer through one connection go out in order (see claim).
+        order_key = f"{item.connection_id}|{item.profile_id or item.idempotency_key}"
+        with self.atomic():
+            row = self.conn.execute(
+                "INSERT INTO deliveries (idempotency_key, run_id, instance_id, step_id,"
+                " connection_id, adapter, action, inputs, profile_id, order_key, status,"
+                " next_attempt_at, created_at, updated_at, last_summary, correlation_id)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+                " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                (item.idempotency_key, item.run_id, item.instance_id, item.step_id,
+                 item.connection_id, item.adapter, item.action, dumps(item.inputs),
+                 item.profile_id, order_key, item.status, now, now, now, item.summary,
+                 item.correlation_id),
+            ).fetchone()
+        return row[0] if row else None
+
+    def claim_deliveries(self, owner: str, *, limit: int, lease_seconds: float) -> list[Delivery]:
+        """Lease due pending rows, oldest first, skipping a row while an older pending row for
+        the same customer and connection exists (per-customer order survives retries)."""
+        now = clock.now()
+        with self.atomic():
+            rows = self.conn.execute(
+                "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id IN ("
+                " SELECT d.id FROM deliveries d WHERE d.status = 'pending'"
+                " AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
+                " AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.order_key = d.order_key"
+                "   AND e.status = 'pending' AND e.id < d.id)"
+                " ORDER BY d.next_attempt_at, d.id LIMIT ?) RETURNING *",
+                (owner, clock.iso(now + timedelta(seconds=lease_seconds)), clock.iso(now),
+                 clock.iso(now), limit),
+            ).fetchall()
+        return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
+
+    def finish_delivery(self, delivery_id: int, owner: str, update: DeliveryUpdate,
+                        attempt: Attempt | None = None) -> bool:
+        """Apply an attempt's result to a leased row; False if the lease was lost meanwhile."""
+        now = clock.now_iso()
+        with self.atomic():
+            changed = self.conn.execute(
+                "UPDATE deliveries SET status = ?, attempts = attempts + ?,"
+                " next_attempt_at = coalesce(?, next_attempt_at), updated_at = ?,"
+                " last_summary = coalesce(?, last_summary),"
+                " last_status_code = coalesce(?, last_status_code),"
+                " external_id = coalesce(?, external_id), result = coalesce(?, result),"
+                " lease_owner = NULL, lease_until = NULL"
+                " WHERE id = ? AND lease_owner = ? AND status = 'pending'",
+                (update.status, int(update.count_attempt), update.next_attempt_at, now,
+                 update.summary, update.status_code, update.external_id,
+                 dumps(update.result) if update.result is not None else None,
+                 delivery_id, owner),
+            ).rowcount == 1
+            if changed and attempt is not None:
+                self._insert_attempt(attempt)
+        return changed
+
+    def _insert_attempt(self, attempt: Attempt) -> None:
+        self.conn.execute(
+            "INSERT INTO attempts (delivery_id, at, kind, status_code, summary, duration_ms,"
+            " request, response) VALUES (?,?,?,?,?,?,?,?)",
+            (attempt.delivery_id, attempt.at, attempt.kind, attempt.status_code, attempt.summary,
+             attempt.duration_ms, dumps(attempt.request) if attempt.request else None,
+             dumps(attempt.response) if attempt.response else None),
+        )
+
+    def get_delivery(self, delivery_id: int) -> Delivery | None:
+        rows = self._query("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+        return _delivery(rows[0]) if rows else None
+
+    def find_delivery_by_external_id(self, external_id: str) -> Delivery | None:
+        rows = self._query("SELECT * FROM deliveries WHERE external_id = ? ORDER BY id DESC"
+                           " LIMIT 1", (external_id,))
+        return _delivery(rows[0]) if rows else None
+
+    def list_deliveries(self, *, status: str | Iterable[str] | None = None,
+                        run_id: int | None = None, connection_id: str | None = None,
+                        before_id: int | None = None, limit: int = 50) -> list[Delivery]:
+        where, params = ["1=1"], []
+        if status is not None:
+            statuses = [status] if isinstance(status, str) else list(status)
+            where.append(f"status IN ({','.join('?' * len(statuses))})")
+            params += statuses
+        for column, value in (("run_id", run_id), ("connection_id", connection_id)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        rows = self._query(
+            f"SELECT * FROM deliveries WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+            (*params, limit))
+        return [_delivery(r) for r in rows]
+
+    def count_deliveries(self, *, status: str | None = None, since: str | None = None) -> int:
+        where, params = ["1=1"], []
+        if status:
+            where.append("status = ?")
+            params.append(status)
+        if since:
+            where.append("updated_at >= ?")
+            params.append(since)
+        return self._query(f"SELECT count(*) FROM deliveries WHERE {' AND '.join(where)}",
+                           params)[0][0]
+
+    def list_attempts(self, delivery_id: int) -> list[Attempt]:
+        return [_attempt(r) for r in self._query(
+            "SELECT * FROM attempts WHERE delivery_id = ? ORDER BY id", (delivery_id,))]
+
+    def requeue_delivery(self, delivery_id: int) -> bool:
+        """Put a dead, unknown or refused row back in the queue, due now (a person's replay)."""
+        now = clock.now_iso()
+        return self._execute(
+            "UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ?,"
+            " attempts = 0, lease_owner = NULL, lease_until = NULL"
+            " WHERE id = ? AND status IN ('dead', 'unknown', 'refused')",
+            (now, now, delivery_id),
+        ).rowcount == 1
+
+    def set_vendor_status(self, delivery_id: int, vendor_status: str) -> None:
+        self._execute("UPDATE deliveries SET vendor_status = ?, updated_at = ? WHERE id = ?",
+                      (vendor_status, clock.now_iso(), delivery_id))
+
+    def cancel_deliveries(self, run_id: int, reason: str) -> int:
+        return self._execute(
+            "UPDATE deliveries SET status = 'cancelled', last_summary = ?, updated_at = ?"
+            " WHERE run_id = ? AND status = 'pending'", (reason, clock.now_iso(), run_id)).rowcount
+
+    # -- pacing ------------------------------------------------------------------------------
+    def take_pacing_slot(self, key: str, *, interval: float, burst: int) -> float:
+        """Generic cell rate algorithm, shared by every process through the store.
+
+        Returns 0 when a request may go now (and books it), else the seconds to wait.
+        Real time, not the hub's clock: vendors count real seconds even in a sped-up demo.
+        """
+        now = time.time()
+        tolerance = interval * max(burst - 1, 0)
+        with self.atomic():
+            row = self.conn.execute("SELECT tat FROM pacing WHERE key = ?", (key,)).fetchone()
+            tat = max(row[0] if row else now, now)
+            if tat - tolerance > now:
+                return tat - tolerance - now
+            self.conn.execute("INSERT INTO pacing (key, tat) VALUES (?, ?) ON CONFLICT (key)"
+                              " DO UPDATE SET tat = excluded.tat", (key, tat + interval))
+        return 0.0
