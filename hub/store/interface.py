@@ -230,6 +230,49 @@ class Outbox(Protocol):
         """0 if a request may go now (booked), else seconds to wait; shared across processes."""
 
 
+class UserStore(Protocol):
+    """Accounts of the web UI (``hub.users.User``), their sessions and failed sign-ins."""
+
+    def count_users(self) -> int: ...
+
+    def create_user(self, user: Any) -> int:
+        """Raise ``KeyError`` if the email is taken."""
+
+    def create_first_user(self, user: Any) -> int | None:
+        """Create ``user`` only if no account exists yet (atomically); else return None."""
+
+    def get_user(self, user_id: int) -> Any | None: ...
+
+    def get_user_by_email(self, email: str) -> Any | None: ...
+
+    def get_user_by_invite(self, invite_hash: str) -> Any | None: ...
+
+    def list_users(self) -> list[Any]: ...
+
+    def update_user(self, user_id: int, **changes: Any) -> None: ...
+
+    def delete_user(self, user_id: int) -> bool:
+        """Remove the account and every session of it."""
+
+    def add_user_session(self, session: Any) -> None: ...
+
+    def get_user_session(self, token_hash: str) -> Any | None: ...
+
+    def touch_user_session(self, token_hash: str, at: str) -> None: ...
+
+    def delete_user_session(self, token_hash: str) -> None: ...
+
+    def delete_user_sessions(self, user_id: int) -> None: ...
+
+    def record_login_failure(self, key: str, at: str, *, forget_before: str) -> int:
+        """Count one failed sign-in for ``key``; return the failures since ``forget_before``."""
+
+    def get_login_failures(self, key: str, *, since: str) -> tuple[int, str] | None:
+        """(failures, last failure time) for ``key`` if its last failure is after ``since``."""
+
+    def clear_login_failures(self, key: str) -> None: ...
+
+
 class Store(SchemaStore, EventQueue, AuditLog, ConnectionStore, LeaseStore, StateStore,
-            ProfileStore, RecipeStore, Outbox, Protocol):
+            ProfileStore, RecipeStore, Outbox, UserStore, Protocol):
     """Everything the hub persists. See ``hub/store/sqlite`` for the embedded default."""

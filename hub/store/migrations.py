@@ -302,3 +302,43 @@ def _engine(db: sqlite_utils.Database) -> None:
         --;
         """
     )
+
+
+@migrations(name="0005_users")
+def _users(db: sqlite_utils.Database) -> None:
+    """Web UI accounts, their signed-in sessions, and failed sign-in counters."""
+    run_statements(
+        db,
+        """
+        CREATE TABLE users (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            email TEXT NOT NULL UNIQUE,
+            name TEXT NOT NULL DEFAULT '',
+            role TEXT NOT NULL CHECK (role IN ('owner', 'staff')),
+            password_hash TEXT,
+            invite_hash TEXT UNIQUE,
+            invite_expires_at TEXT,
+            invited_by INTEGER,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            last_login_at TEXT
+        )
+        --;
+        CREATE TABLE user_sessions (
+            token_hash TEXT PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            last_seen_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL
+        )
+        --;
+        CREATE INDEX user_sessions_user ON user_sessions (user_id)
+        --;
+        CREATE TABLE login_failures (
+            key TEXT PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            last_failed_at TEXT NOT NULL
+        )
+        --;
+        """
+    )
