@@ -10,14 +10,18 @@ This module imports nothing from the project: adapters may depend on it, nothing
 
 from __future__ import annotations
 
+import email.utils
 import json
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = "v1"
 SCHEMA_DIR = Path(__file__).parent / "schemas" / "events" / SCHEMA_VERSION
+#: The file of shared ``$defs`` (envelope, customer, line item…) every event schema refers to.
+COMMON_SCHEMA = "common"
 
 #: name -> when it fires. Kept in step with the schema files by ``tests/hub/test_events.py``.
 EVENT_NAMES: dict[str, str] = {
@@ -100,14 +104,66 @@ def event_schema(name: str) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
+@lru_cache(maxsize=None)
+def _validator(name: str) -> Any:
+    """A validator for one event, with the shared ``common.json`` resolvable by ``$ref``."""
+    import jsonschema
+    from referencing import Registry, Resource
+
+    common = json.loads((SCHEMA_DIR / f"{COMMON_SCHEMA}.json").read_text())
+    registry: Registry = Registry().with_resource(common["$id"], Resource.from_contents(common))
+    return jsonschema.Draft202012Validator(
+        event_schema(name), registry=registry,
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
 def validate_event(event: CanonicalEvent) -> None:
     """Raise ``EventInvalid`` unless ``event`` matches the schema of its name."""
-    import jsonschema
-
-    schema = event_schema(event.name)
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _validator(event.name) if event.name in EVENT_NAMES else None
+    if validator is None:
+        raise EventInvalid(f"unknown canonical event {event.name!r}")
     errors = sorted(validator.iter_errors(event.to_dict()), key=lambda e: list(e.path))
     if errors:
         first = errors[0]
         where = "/".join(str(p) for p in first.path) or "(event)"
         raise EventInvalid(f"{event.name}: {where}: {first.message}")
+
+
+def utc_iso(value: str | int | float | datetime) -> str:
+    """Any vendor timestamp as the hub's sortable UTC form ``2026-11-20T14:00:05.000000Z``.
+
+    Vendors write time many ways: ISO 8601 with an offset (Shopify), with nanoseconds
+    (Shopify's ``X-Shopify-Triggered-At``), RFC 2822 (Twilio), epoch milliseconds (HubSpot).
+    Canonical events carry one form so that comparing strings compares instants.
+    """
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        moment = datetime.fromtimestamp(value / 1000 if value > 1e11 else value, timezone.utc)
+    elif isinstance(value, str) and value.strip():
+        moment = _parse_text_time(value.strip())
+    else:
+        raise ValueError(f"not a timestamp: {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _parse_text_time(text: str) -> datetime:
+    if text.isdigit():
+        number = int(text)
+        return datetime.fromtimestamp(number / 1000 if number > 1e11 else number, timezone.utc)
+    iso = text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text
+    head, dot, rest = iso.partition(".")
+    if dot:  # trim sub-microsecond digits (Shopify sends nanoseconds)
+        digits = len(rest) - len(rest.lstrip("0123456789"))
+        iso = f"{head}.{rest[:min(digits, 6)]}{rest[digits:]}"
+    try:
+        return datetime.fromisoformat(iso)
+    except ValueError:
+        pass
+    try:
+        return email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"not a timestamp: {text!r}") from None
