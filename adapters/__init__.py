@@ -7,7 +7,9 @@ adding a service means one module, one line below, and its test module.
 from __future__ import annotations
 
 from adapters.base import Adapter
+from adapters.klaviyo import KlaviyoAdapter
 from adapters.shopify import ShopifyAdapter
+from adapters.twilio import TwilioAdapter
 from adapters.webhook import GenericWebhookAdapter
 
 REGISTRY: dict[str, type[Adapter]] = {
@@ -15,6 +17,8 @@ REGISTRY: dict[str, type[Adapter]] = {
     for adapter in (
         ShopifyAdapter,
         GenericWebhookAdapter,
+        KlaviyoAdapter,
+        TwilioAdapter,
     )
 }
 
