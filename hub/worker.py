@@ -32,7 +32,11 @@ def worker_id() -> str:
 
 def periodic_jobs(rt: Runtime) -> list[Job]:
     """Jobs the scheduler runs (once across all processes)."""
+    from hub import triggers
+
     return [
+        Job("recipe-schedules", 30, lambda: triggers.run_schedules(rt)),
+        Job("polls", 30, lambda: triggers.run_polls(rt)),
         Job("prune-audit", 3600, lambda: audit.prune(rt.store, rt.settings.audit_retention_days)),
         Job("prune-events", 3600, lambda: rt.store.prune_events(
             clock.iso(clock.now() - timedelta(days=rt.settings.event_retention_days)))),
@@ -40,8 +44,19 @@ def periodic_jobs(rt: Runtime) -> list[Job]:
 
 
 def background_tasks(rt: Runtime, owner: str) -> list[Task]:
-    """Tasks each worker pass runs, in order: process events, then deliver."""
-    return []
+    """Tasks each worker pass runs, in order: process events, fire due waits, deliver."""
+    from hub import delivery, processing
+
+    def process_events() -> int:
+        return processing.process_events(rt, owner)
+
+    def resume_waits() -> int:
+        return processing.resume_waits(rt, owner)
+
+    def deliver() -> int:
+        return delivery.deliver_due(rt, owner)
+
+    return [process_events, resume_waits, deliver]
 
 
 class Worker:

@@ -162,7 +162,8 @@ class RecipeStore(Protocol):
         """Delete it and cancel its pending waits."""
 
     def create_run(self, instance: Instance, trigger_key: str, *, event_id: int | None,
-                   profile_id: str | None, correlation_id: str | None) -> Run | None:
+                   profile_id: str | None, correlation_id: str | None,
+                   context: dict[str, Any] | None = None) -> Run | None:
         """A new run, or None when (instance, trigger_key) ran before: replays do nothing."""
 
     def update_run(self, run_id: int, *, status: str, steps: list[dict[str, Any]],
@@ -187,6 +188,9 @@ class RecipeStore(Protocol):
 
     def cancel_waits(self, event_name: str, *, key: str | None, profile_ids: Iterable[str],
                      ended_by: str) -> list[Wait]: ...
+
+    def supersede_waits(self, instance_id: str, cancel_key: str, *, ended_by: str) -> list[Wait]:
+        """Cancel this instance's pending waits on the same key (a newer event restarts it)."""
 
     def list_waits(self, *, status: str | None = "pending", limit: int = 100) -> list[Wait]: ...
 

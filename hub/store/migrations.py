@@ -200,6 +200,7 @@ def _engine(db: sqlite_utils.Database) -> None:
             profile_id TEXT,
             status TEXT NOT NULL,
             steps TEXT NOT NULL DEFAULT '[]',
+            context TEXT NOT NULL DEFAULT '{}',
             error TEXT,
             correlation_id TEXT,
             created_at TEXT NOT NULL,

@@ -166,6 +166,8 @@ class Run:
     correlation_id: str | None
     created_at: str
     updated_at: str
+    #: The trigger as the run saw it (the canonical event), so a resumed run sees it too.
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

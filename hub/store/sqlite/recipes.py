@@ -27,7 +27,7 @@ def _run(row: sqlite3.Row) -> Run:
         trigger_key=row["trigger_key"], event_id=row["event_id"], profile_id=row["profile_id"],
         status=row["status"], steps=json.loads(row["steps"]), error=row["error"],
         correlation_id=row["correlation_id"], created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        updated_at=row["updated_at"], context=json.loads(row["context"]),
     )
 
 
@@ -77,16 +77,18 @@ class RecipesMixin(SqliteBase):
 
     # -- runs ------------------------------------------------------------------------------
     def create_run(self, instance: Instance, trigger_key: str, *, event_id: int | None,
-                   profile_id: str | None, correlation_id: str | None) -> Run | None:
+                   profile_id: str | None, correlation_id: str | None,
+                   context: dict[str, Any] | None = None) -> Run | None:
         """A new run, or None if this instance already handled this trigger (a replay)."""
         now = clock.now_iso()
         with self.atomic():
             row = self.conn.execute(
-            "INSERT INTO runs (instance_id, recipe_id, trigger_key, event_id, profile_id, status,"
-            " correlation_id, created_at, updated_at) VALUES (?,?,?,?,?,'running',?,?,?)"
-            " ON CONFLICT (instance_id, trigger_key) DO NOTHING RETURNING *",
-            (instance.id, instance.recipe_id, trigger_key, event_id, profile_id, correlation_id,
-             now, now),
+                "INSERT INTO runs (instance_id, recipe_id, trigger_key, event_id, profile_id,"
+                " status, context, correlation_id, created_at, updated_at)"
+                " VALUES (?,?,?,?,?,'running',?,?,?,?)"
+                " ON CONFLICT (instance_id, trigger_key) DO NOTHING RETURNING *",
+                (instance.id, instance.recipe_id, trigger_key, event_id, profile_id,
+                 dumps(context or {}), correlation_id, now, now),
             ).fetchone()
         return _run(row) if row else None
 
@@ -180,6 +182,19 @@ class RecipesMixin(SqliteBase):
                     " AND profile_id = ? RETURNING *",
                     (now, ended_by, event_name, profile_id)).fetchall()]
         return cancelled
+
+    def supersede_waits(self, instance_id: str, cancel_key: str, *, ended_by: str) -> list[Wait]:
+        """End this instance's pending waits on the same key: the newer state of the object
+        (a checkout updated again) restarts the wait instead of adding a second one."""
+        rows = self._execute_returning(
+            "UPDATE waits SET status = 'cancelled', ended_at = ?, ended_by = ?"
+            " WHERE status = 'pending' AND instance_id = ? AND cancel_key = ? RETURNING *",
+            (clock.now_iso(), ended_by, instance_id, cancel_key))
+        return [_wait(r) for r in rows]
+
+    def _execute_returning(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        with self.atomic():
+            return self.conn.execute(sql, params).fetchall()
 
     def list_waits(self, *, status: str | None = "pending", limit: int = 100) -> list[Wait]:
         if status is None:
