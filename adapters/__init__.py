@@ -7,6 +7,7 @@ adding a service means one module, one line below, and its test module.
 from __future__ import annotations
 
 from adapters.base import Adapter
+from adapters.hubspot import HubSpotAdapter
 from adapters.klaviyo import KlaviyoAdapter
 from adapters.shopify import ShopifyAdapter
 from adapters.twilio import TwilioAdapter
@@ -19,6 +20,7 @@ REGISTRY: dict[str, type[Adapter]] = {
         GenericWebhookAdapter,
         KlaviyoAdapter,
         TwilioAdapter,
+        HubSpotAdapter,
     )
 }
 

@@ -249,7 +249,7 @@ class TwilioAdapter(Adapter):
             "sms.received", at,
             {"from": phone, "to": payload.get("To") or "", "body": payload.get("Body") or "",
              "message_sid": sid, "messaging_service_sid": payload.get("MessagingServiceSid"),
-             "num_media": int(payload.get("NumMedia") or 0),
+             "num_media": int(payload["NumMedia"]) if str(payload.get("NumMedia") or "").isdigit() else 0,
              "opt_out_type": payload.get("OptOutType")},
             customer=CustomerRef(phone=phone), key=sid, channel="sms", source="twilio",
             raw=dict(payload),
