@@ -419,8 +419,9 @@ class HubSpotAdapter(Adapter):
 
     def to_events(self, topic: str, payload: Any, memory: Any) -> list[CanonicalEvent]:
         events: list[CanonicalEvent] = []
+        # Each event keeps the whole delivery as its raw payload: that is what HubSpot sent.
         for item in payload if isinstance(payload, list) else [payload]:
-            events.extend(_contact_events(item))
+            events.extend(_contact_events(item, payload))
         return events
 
 
@@ -446,13 +447,13 @@ def _hubspot_now() -> str:
     return clock.now().strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def _contact_events(item: Mapping[str, Any]) -> list[CanonicalEvent]:
+def _contact_events(item: Mapping[str, Any], raw: Any) -> list[CanonicalEvent]:
     kind = item.get("subscriptionType")
     contact_id = str(item.get("objectId") or "")
     if kind not in ("contact.creation", "contact.propertyChange") or not contact_id:
         return []  # other objects (deals, companies) are not customers
     at = utc_iso(item["occurredAt"]) if item.get("occurredAt") else clock.now_iso()
-    common = {"key": contact_id, "channel": "crm", "source": "hubspot", "raw": dict(item)}
+    common = {"key": contact_id, "channel": "crm", "source": "hubspot", "raw": raw}
     customer = CustomerRef(external_ids={"hubspot": contact_id})
     if kind == "contact.creation":
         return [CanonicalEvent("customer.created", at, {}, customer=customer, **common)]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import json
 import logging
 from datetime import datetime
@@ -11,6 +14,15 @@ import requests
 import responses
 
 from adapters.base import PayloadInvalid, SignatureInvalid, TopicUnknown, WebhookRequest
+from adapters.contract import (
+    ActionCase,
+    AdapterContract,
+    Exchange,
+    Reply,
+    Request,
+    WebhookCase,
+    contract_tests,
+)
 from adapters.hubspot import (
     HubSpotAdapter,
     contact_properties,
@@ -318,7 +330,7 @@ def test_an_sms_consent_change_in_the_crm_is_a_consent_event(hubspot):
     assert event.customer.external_ids == {"hubspot": "51234567001"}
     assert (event.occurred_at, event.channel, event.key) == (
         "2026-11-24T15:00:00.000000Z", "crm", "51234567001")
-    assert event.raw == parsed.payload[0]
+    assert event.raw == parsed.payload
 
 
 @pytest.mark.parametrize("name,value,expected", [
@@ -379,3 +391,66 @@ def test_no_secret_in_repr_outcomes_errors_or_logs(hubspot, mocked, caplog):
         hubspot.verify_webhook(webhook(**{"X-HubSpot-Signature-v3": "bad"}))
     for text in (repr(hubspot), repr(outcomes), str(rejected.value), caplog.text):
         assert TOKEN not in text and SECRETS["hubspot"] not in text
+
+
+# -- the contract kit --------------------------------------------------------------------------
+def signed_by_hubspot(events: list, at: datetime = SIGNED_AT) -> WebhookRequest:
+    """A body the fixtures do not hold, signed the way HubSpot signs (v3)."""
+    body = json.dumps(events, separators=(",", ":")).encode()
+    timestamp = str(int(at.timestamp() * 1000))
+    digest = hmac.new(SECRETS["hubspot"].encode(), b"POST" + HOOK_URL.encode() + body + timestamp.encode(),
+                      hashlib.sha256).digest()
+    return WebhookRequest("POST", HOOK_URL, {
+        "Content-Type": "application/json", "X-HubSpot-Request-Timestamp": timestamp,
+        "X-HubSpot-Signature-v3": base64.b64encode(digest).decode()}, body)
+
+
+_CHANGE = fixture_json("hubspot/webhook_contact_property_change.json")[0]
+_CREATED = {**_CHANGE, "eventId": 101, "subscriptionType": "contact.creation"}
+for _key in ("propertyName", "propertyValue", "changeSource", "sourceId"):
+    _CREATED.pop(_key)
+SIGNATURE = ("X-HubSpot-Signature-v3",)
+STALE = datetime(2026, 11, 24, 15, 5, 6, tzinfo=clock.UTC)
+AUTH = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
+CONTRACT = AdapterContract(
+    adapter=HubSpotAdapter,
+    config=CONFIG,
+    webhooks=[
+        WebhookCase("property-change-sms-consent", webhook(), ("consent.changed",), SIGNATURE,
+                    topic="contact.propertyChange", at=SIGNED_AT, stale_at=STALE),
+        WebhookCase("contact-creation", signed_by_hubspot([_CREATED]), ("customer.created",),
+                    SIGNATURE, topic="contact.creation", at=SIGNED_AT, stale_at=STALE),
+        WebhookCase("mixed", signed_by_hubspot([_CREATED, {**_CHANGE, "eventId": 102,
+                                                            "propertyName": "firstname",
+                                                            "propertyValue": "Maya"}]),
+                    ("customer.created", "customer.updated"), SIGNATURE, topic="mixed",
+                    at=SIGNED_AT, stale_at=STALE),
+    ],
+    actions=[
+        ActionCase("upsert_contact", inputs=MAYA, batch=True, exchange=Exchange(
+            Request("POST", UPSERT, headers=AUTH, json={
+                "inputs": fixture_json("hubspot/batch_upsert_request.json")["inputs"][:1]}),
+            Reply(200, json=fixture_json("hubspot/batch_upsert_response_200.json"))),
+            invalid=[{"first_name": "Maya"}, {"email": "maya"},
+                     {"email": "maya.lopez@example.com", "lifetime_value": -1}]),
+        ActionCase("create_note", inputs={
+            "contact_id": "51234567001",
+            "body": fixture_json("hubspot/create_note_request.json")["properties"]["hs_note_body"],
+            "timestamp": "2026-11-20T15:02:20.000Z"},
+            exchange=Exchange(Request("POST", NOTES, headers=AUTH,
+                                      json=fixture_json("hubspot/create_note_request.json")),
+                              Reply(201, json={"id": "90000000001"})),
+            invalid=[{"contact_id": "51234567001"}, {"body": "<p>x</p>"},
+                     {"contact_id": "maya", "body": "<p>x</p>"}]),
+    ],
+    connection_test=Exchange(Request("GET", BASE + "/crm/v3/objects/contacts?limit=1",
+                                     headers={"Authorization": f"Bearer {TOKEN}"}),
+                             Reply(200, json={"results": []})),
+    rate_limited=Reply(429, json=fixture_json("hubspot/error_429.json"), headers=error_429_headers()),
+    rate_limit_wait=10.0,
+    client_error=Reply(400, json=fixture_json("hubspot/error_400.json")),
+    client_error_text="Invalid input JSON on line 1, column 15",
+    connection_id="hubspot-main",
+)
+TestHubSpotContract = contract_tests(CONTRACT)

@@ -9,6 +9,14 @@ import pytest
 import requests
 import responses
 
+from adapters.contract import (
+    ActionCase,
+    AdapterContract,
+    Exchange,
+    Reply,
+    Request,
+    contract_tests,
+)
 from adapters.klaviyo import KlaviyoAdapter, klaviyo_error_text, unique_id_for
 from tests.support.fixtures import SECRETS, fixture_bytes, fixture_json
 
@@ -252,3 +260,69 @@ def test_no_secret_in_repr_outcomes_or_logs(klaviyo, mocked, caplog):
         "create_event_placed_order.json"), idempotency_key="x")
     for text in (repr(klaviyo), repr(outcome), caplog.text):
         assert SECRETS["klaviyo"] not in text
+
+
+# -- the contract kit --------------------------------------------------------------------------
+def _klaviyo_request(path: str, body: dict) -> Request:
+    return Request("POST", BASE + path, json=body,
+                   headers={"Authorization": f"Klaviyo-API-Key {SECRETS['klaviyo']}",
+                            "revision": "2026-01-15", "Content-Type": "application/vnd.api+json"})
+
+
+def _consent_case(action: str, inputs: dict, path: str, body: dict, invalid: list) -> ActionCase:
+    return ActionCase(action, inputs=inputs, exchange=Exchange(_klaviyo_request(path, body), Reply(202)),
+                      invalid=invalid, batch=True)
+
+
+def _email_consent_body(kind: str, state: str) -> dict:
+    attributes: dict = {"profiles": {"data": [{"type": "profile", "attributes": {
+        "email": "maya.lopez@example.com",
+        "subscriptions": {"email": {"marketing": {"consent": state}}}}}]}}
+    if state == "SUBSCRIBED":
+        attributes["historical_import"] = False
+    return {"data": {"type": kind, "attributes": attributes,
+                     "relationships": {"list": {"data": {"type": "list", "id": "RkTq2Z"}}}}}
+
+
+CONTRACT = AdapterContract(
+    adapter=KlaviyoAdapter,
+    config=CONFIG,
+    actions=[
+        ActionCase("track_event", inputs=inputs_from_event_fixture("create_event_abandoned_checkout.json"),
+                   exchange=Exchange(_klaviyo_request(
+                       "/api/events/", fixture_json("klaviyo/create_event_abandoned_checkout.json")),
+                       Reply(202)),
+                   invalid=[{"email": "maya.lopez@example.com"}, {"metric": "Placed Order"},
+                            {"metric": "", "email": "maya.lopez@example.com"}]),
+        ActionCase("upsert_profile",
+                   inputs=fixture_json("klaviyo/profile_import_request.json")["data"]["attributes"],
+                   exchange=Exchange(_klaviyo_request(
+                       "/api/profile-import/", fixture_json("klaviyo/profile_import_request.json")),
+                       Reply(200, json=fixture_json("klaviyo/profile_import_response_200.json"))),
+                   invalid=[{"first_name": "Maya"}, {"email": "maya.lopez@example.com", "age": 3}]),
+        _consent_case("subscribe_sms", {"phone_number": "+14155550142"},
+                      "/api/profile-subscription-bulk-create-jobs/",
+                      fixture_json("klaviyo/subscribe_sms_request.json"),
+                      [{"phone_number": "(415) 555-0142"}, {}]),
+        _consent_case("unsubscribe_sms", {"phone_number": "+14155550142"},
+                      "/api/profile-subscription-bulk-delete-jobs/",
+                      fixture_json("klaviyo/unsubscribe_sms_request.json"), [{"email": "a@b.c"}]),
+        _consent_case("subscribe_email", {"email": "maya.lopez@example.com"},
+                      "/api/profile-subscription-bulk-create-jobs/",
+                      _email_consent_body("profile-subscription-bulk-create-job", "SUBSCRIBED"),
+                      [{"email": "maya"}, {"phone_number": "+14155550142"}]),
+        _consent_case("unsubscribe_email", {"email": "maya.lopez@example.com"},
+                      "/api/profile-subscription-bulk-delete-jobs/",
+                      _email_consent_body("profile-subscription-bulk-delete-job", "UNSUBSCRIBED"),
+                      [{"email": ""}]),
+    ],
+    connection_test=Exchange(Request("GET", BASE + "/api/accounts/",
+                                     headers={"revision": "2026-01-15"}),
+                             Reply(200, json={"data": [{"type": "account", "id": "XyZ123",
+                                                        "attributes": {}}]})),
+    rate_limited=Reply(429, json=fixture_json("klaviyo/error_429.json"), headers={"Retry-After": "3"}),
+    client_error=Reply(400, json=fixture_json("klaviyo/error_400.json")),
+    client_error_text="'metric' is a required field. (at /data/attributes/metric) [invalid]",
+    connection_id="klaviyo-main",
+)
+TestKlaviyoContract = contract_tests(CONTRACT)

@@ -12,6 +12,15 @@ import responses
 from click.testing import CliRunner
 
 from adapters.base import PayloadInvalid, SignatureInvalid, WebhookRequest
+from adapters.contract import (
+    ActionCase,
+    AdapterContract,
+    Exchange,
+    Reply,
+    Request,
+    WebhookCase,
+    contract_tests,
+)
 from adapters.twilio import (
     EMPTY_TWIML,
     TwilioAdapter,
@@ -323,3 +332,39 @@ def test_a_signed_inbound_stop_is_stored_and_answered_with_twiml(rt):
     assert answer.content_type == "text/xml" and answer.body.decode() == EMPTY_TWIML
     assert deliver(request.headers).outcome == "duplicate"  # Twilio's retry of one MessageSid
     assert deliver({**request.headers, "X-Twilio-Signature": "forged"}).status == 401
+
+
+# -- the contract kit --------------------------------------------------------------------------
+SIGNATURE = ("X-Twilio-Signature",)
+CONTRACT = AdapterContract(
+    adapter=TwilioAdapter,
+    config=CONFIG,
+    webhooks=[
+        WebhookCase("inbound-stop", webhook("twilio/inbound_sms_stop.txt"),
+                    ("sms.received", "consent.changed"), SIGNATURE, topic="sms"),
+        WebhookCase("inbound-start", webhook("twilio/inbound_sms_start.txt"),
+                    ("sms.received", "consent.changed"), SIGNATURE, topic="sms"),
+        WebhookCase("status-delivered", webhook("twilio/status_callback_delivered.txt"),
+                    ("message.status_updated",), SIGNATURE, topic="status"),
+        WebhookCase("status-undelivered", webhook("twilio/status_callback_undelivered.txt"),
+                    ("message.status_updated",), SIGNATURE, topic="status"),
+    ],
+    actions=[ActionCase(
+        "send_sms", inputs=send_inputs(),
+        exchange=Exchange(
+            Request("POST", MESSAGES, form=fixture_json("twilio/send_request.json"), headers={
+                "Authorization": "Basic " + base64.b64encode(
+                    f"{SID}:{SECRETS['twilio']}".encode()).decode(),
+                "Content-Type": "application/x-www-form-urlencoded"}),
+            Reply(201, json=fixture_json("twilio/send_response_201.json"))),
+        invalid=[{"to": "4155550142", "body": "hi"}, {"to": "+14155550142"},
+                 {"to": "+14155550142", "body": "x" * 1601}])],
+    connection_test=Exchange(Request("GET", f"{BASE}/2010-04-01/Accounts/{SID}.json"),
+                             Reply(200, json={"sid": SID, "friendly_name": "Northwind",
+                                              "status": "active"})),
+    rate_limited=Reply(429, json=fixture_json("twilio/error_429.json"), headers={"Retry-After": "1"}),
+    client_error=Reply(400, json=fixture_json("twilio/error_21211.json")),
+    client_error_text="Invalid 'To' Phone Number",
+    connection_id="twilio-main",
+)
+TestTwilioContract = contract_tests(CONTRACT)
