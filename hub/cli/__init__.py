@@ -33,9 +33,9 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from hub.cli import audit, connections, customers, db, events, serve
+    from hub.cli import audit, connections, customers, db, deliveries, events, recipes, serve
 
-    for module in (serve, db, connections, events, audit, customers):
+    for module in (serve, db, connections, events, audit, customers, recipes, deliveries):
         for command in module.COMMANDS:
             main.add_command(command)
 
