@@ -89,32 +89,35 @@ CONSENT_PROPERTIES = {"hs_sms_consent": "sms", "hub_sms_consent": "sms",
 _SUBSCRIBED = frozenset({"subscribed", "opted_in", "opt_in", "yes"})
 _UNSUBSCRIBED = frozenset({"unsubscribed", "opted_out", "opt_out", "not_subscribed", "no"})
 
-_MONEY = {"anyOf": [{"type": "number", "minimum": 0},
-                    {"type": "string", "pattern": r"^\d+(\.\d+)?$"}]}
-_TEXT_OR_LIST = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-_CONSENT_STATE = {"enum": ["subscribed", "unsubscribed", "not_subscribed", "pending", "unknown"]}
+# Optional inputs also take null ("nothing to say": the property is left as it is).
+_MONEY = {"type": ["number", "string", "null"], "minimum": 0, "pattern": r"^\d+(\.\d+)?$"}
+_TEXT = {"type": ["string", "null"]}
+_TEXT_OR_LIST = {"type": ["string", "array", "null"], "items": {"type": "string"}}
+_CONSENT_STATE = {"enum": ["subscribed", "unsubscribed", "not_subscribed", "pending", "unknown",
+                           None]}
 
 UPSERT_CONTACT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["email"],
     "properties": {
         "email": {"type": "string", "pattern": r"^[^@\s]+@[^@\s]+$", "maxLength": 254},
-        "first_name": {"type": "string"},
-        "last_name": {"type": "string"},
-        "phone": {"type": "string"},
+        "first_name": _TEXT,
+        "last_name": _TEXT,
+        "phone": _TEXT,
         "cart_items": {**_TEXT_OR_LIST, "description": "e.g. 'Straw Tote (Natural) x1'"},
         "cart_value": _MONEY,
         "wishlist": _TEXT_OR_LIST,
-        "last_channel": {"type": "string"},
+        "last_channel": _TEXT,
         "sms_consent": _CONSENT_STATE,
         "email_consent": _CONSENT_STATE,
-        "last_order_name": {"type": "string"},
-        "last_order_date": {"type": "string"},
+        "last_order_name": _TEXT,
+        "last_order_date": _TEXT,
         "last_order_value": _MONEY,
         "lifetime_value": _MONEY,
-        "order_count": {"type": "integer", "minimum": 0},
-        "properties": {"type": "object", "description": "Other HubSpot properties, by name",
-                       "additionalProperties": {"type": ["string", "number", "boolean"]}},
+        "order_count": {"type": ["integer", "null"], "minimum": 0},
+        "properties": {"type": ["object", "null"],
+                       "description": "Other HubSpot properties, by name",
+                       "additionalProperties": {"type": ["string", "number", "boolean", "null"]}},
     },
     "additionalProperties": False,
 }
@@ -130,9 +133,9 @@ CREATE_NOTE_SCHEMA: dict[str, Any] = {
                   "description": "Used to find the contact when no id is given"},
         "body": {"type": "string", "minLength": 1, "maxLength": 65536,
                  "description": "HTML, e.g. '<p>Online cart: …</p>'"},
-        "timestamp": {"type": "string", "minLength": 1,
+        "timestamp": {"type": ["string", "null"], "minLength": 1,
                       "description": "ISO 8601 UTC or epoch ms; defaults to now"},
-        "owner_id": {"type": "string", "pattern": r"^\d+$"},
+        "owner_id": {"type": ["string", "null"], "pattern": r"^\d+$"},
     },
     "additionalProperties": False,
 }
@@ -178,7 +181,8 @@ def contact_properties(inputs: Mapping[str, Any]) -> dict[str, str]:
             value = "; ".join(value)
         properties[prop] = str(value)
     for prop, value in (inputs.get("properties") or {}).items():
-        properties[prop] = str(value).lower() if isinstance(value, bool) else str(value)
+        if value is not None:
+            properties[prop] = str(value).lower() if isinstance(value, bool) else str(value)
     return properties
 
 

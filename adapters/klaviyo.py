@@ -38,33 +38,46 @@ _IDENTIFIERS = ("email", "phone_number", "external_id", "profile_id")
 _E164 = r"^\+[1-9]\d{6,14}$"
 _BULK_PROFILE = re.compile(r"^/data/attributes/profiles/data/(\d+)(/|$)")
 
+
+
+def optional(schema: dict[str, Any]) -> dict[str, Any]:
+    """``schema`` that also takes null: a recipe expression with nothing to say gives None,
+    which means "leave it out", not an error."""
+    kinds = schema["type"] if isinstance(schema["type"], list) else [schema["type"]]
+    return {**schema, "type": [*kinds, "null"]}
+
+
+_EMAIL = {"type": "string", "minLength": 3, "pattern": r"^[^@\s]+@[^@\s]+$"}
+_PHONE = {"type": "string", "pattern": _E164, "description": "E.164, e.g. +14155550142"}
 _PROFILE_FIELDS: dict[str, Any] = {
-    "email": {"type": "string", "minLength": 3, "pattern": r"^[^@\s]+@[^@\s]+$"},
-    "phone_number": {"type": "string", "pattern": _E164,
-                     "description": "E.164, e.g. +14155550142"},
-    "external_id": {"type": "string", "minLength": 1},
-    "profile_id": {"type": "string", "minLength": 1, "description": "Klaviyo's own profile id"},
-    "first_name": {"type": "string"},
-    "last_name": {"type": "string"},
+    "email": optional(_EMAIL),
+    "phone_number": optional(_PHONE),
+    "external_id": optional({"type": "string", "minLength": 1}),
+    "profile_id": optional({"type": "string", "minLength": 1,
+                            "description": "Klaviyo's own profile id"}),
+    "first_name": optional({"type": "string"}),
+    "last_name": optional({"type": "string"}),
 }
-_ANY_IDENTIFIER = [{"required": [name]} for name in _IDENTIFIERS]
+#: At least one identifier given as text (the others may be null).
+_ANY_IDENTIFIER = [{"required": [name], "properties": {name: {"type": "string"}}}
+                   for name in _IDENTIFIERS]
 
 
 def _consent_schema(channel: str, *, subscribe: bool) -> dict[str, Any]:
     """Inputs of a subscribe/unsubscribe action: who, and (optionally) which list."""
     who = "email" if channel == "email" else "phone_number"
     properties: dict[str, Any] = {
-        who: _PROFILE_FIELDS[who],
-        "list_id": {"type": "string", "minLength": 1,
-                    "description": "Klaviyo list; defaults to the connection's list"},
+        who: _EMAIL if channel == "email" else _PHONE,
+        "list_id": optional({"type": "string", "minLength": 1,
+                             "description": "Klaviyo list; defaults to the connection's list"}),
     }
     if subscribe:
         properties.update(
-            custom_source={"type": "string", "maxLength": 255,
-                           "description": "Where consent was collected, shown in Klaviyo"},
-            consented_at={"type": "string", "format": "date-time",
-                          "description": "When the person opted in, for consent collected "
-                                         "earlier (a historical import)"},
+            custom_source=optional({"type": "string", "maxLength": 255,
+                                    "description": "Where consent was collected, shown in Klaviyo"}),
+            consented_at=optional({"type": "string", "format": "date-time",
+                                   "description": "When the person opted in, for consent "
+                                                  "collected earlier (a historical import)"}),
         )
     return {"type": "object", "required": [who], "properties": properties,
             "additionalProperties": False}
@@ -78,13 +91,15 @@ TRACK_EVENT_SCHEMA: dict[str, Any] = {
         "metric": {"type": "string", "minLength": 1, "maxLength": 128,
                    "description": "Metric name, e.g. 'Abandoned Checkout' (created on first use)"},
         **_PROFILE_FIELDS,
-        "properties": {"type": "object", "maxProperties": 300,
-                       "description": "Data the flow's template uses"},
-        "time": {"type": "string", "format": "date-time"},
-        "value": {"type": "number"},
-        "value_currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
-        "unique_id": {"type": "string", "minLength": 1, "maxLength": 255,
-                      "description": "Dedupe key; derived from the delivery when not given"},
+        "properties": optional({"type": "object", "maxProperties": 300,
+                                "description": "Data the flow's template uses"}),
+        "time": optional({"type": "string", "format": "date-time"}),
+        "value": optional({"type": ["number", "string"], "pattern": r"^-?\d+(\.\d+)?$",
+                           "description": "A number (a decimal string is read as one)"}),
+        "value_currency": optional({"type": "string", "pattern": "^[A-Z]{3}$"}),
+        "unique_id": optional({"type": "string", "minLength": 1, "maxLength": 255,
+                               "description": "Dedupe key; derived from the delivery when "
+                                              "not given"}),
     },
     "additionalProperties": False,
 }
@@ -94,14 +109,14 @@ UPSERT_PROFILE_SCHEMA: dict[str, Any] = {
     "anyOf": _ANY_IDENTIFIER[:3],
     "properties": {
         **{k: v for k, v in _PROFILE_FIELDS.items() if k != "profile_id"},
-        "location": {
+        "location": optional({
             "type": "object",
-            "properties": {k: {"type": "string"} for k in
+            "properties": {k: optional({"type": "string"}) for k in
                            ("address1", "address2", "city", "region", "country", "zip",
                             "timezone")},
             "additionalProperties": False,
-        },
-        "properties": {"type": "object", "maxProperties": 300},
+        }),
+        "properties": optional({"type": "object", "maxProperties": 300}),
     },
     "additionalProperties": False,
 }
@@ -215,9 +230,11 @@ class KlaviyoAdapter(Adapter):
         attributes["metric"] = {"data": {"type": "metric", "attributes": {"name": inputs["metric"]}}}
         attributes["profile"] = {"data": {"type": "profile",
                                           "attributes": _profile_attributes(inputs)}}
-        for key in ("value", "value_currency"):
-            if inputs.get(key) is not None:
-                attributes[key] = inputs[key]
+        if inputs.get("value") is not None:
+            attributes["value"] = float(inputs["value"]) if isinstance(inputs["value"], str) \
+                else inputs["value"]
+        if inputs.get("value_currency"):
+            attributes["value_currency"] = inputs["value_currency"]
         body = {"data": {"type": "event", "attributes": attributes}}
         outcome, _ = self.http.send(
             "POST", "/api/events/", json=body,
@@ -227,9 +244,10 @@ class KlaviyoAdapter(Adapter):
 
     def action_upsert_profile(self, inputs: dict[str, Any], *, idempotency_key: str) -> Outcome:
         attributes = _profile_attributes(inputs)
-        for key in ("location", "properties"):
-            if inputs.get(key):
-                attributes[key] = inputs[key]
+        if inputs.get("location"):
+            attributes["location"] = {k: v for k, v in inputs["location"].items() if v is not None}
+        if inputs.get("properties"):
+            attributes["properties"] = inputs["properties"]
         body = {"data": {"type": "profile", "attributes": attributes}}
         outcome, response = self.http.send("POST", "/api/profile-import/", json=body)
         if not outcome.ok or response is None:

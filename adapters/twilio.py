@@ -65,9 +65,9 @@ SEND_SMS_SCHEMA: dict[str, Any] = {
     "properties": {
         "to": {"type": "string", "pattern": E164, "description": "E.164, e.g. +14155550142"},
         "body": {"type": "string", "minLength": 1, "maxLength": 1600},
-        "from": {"type": "string", "pattern": E164,
+        "from": {"type": ["string", "null"], "pattern": E164,
                  "description": "Sender number; defaults to the connection's"},
-        "messaging_service_sid": {"type": "string", "pattern": r"^MG[0-9a-fA-F]{32}$"},
+        "messaging_service_sid": {"type": ["string", "null"], "pattern": r"^MG[0-9a-fA-F]{32}$"},
     },
     "additionalProperties": False,
 }

@@ -97,6 +97,15 @@ def test_lifetime_value_last_order_and_extra_properties_are_strings():
                           "hub_email_consent": "subscribed", "vip": "true", "hub_points": "40"}
 
 
+def test_nulls_from_a_recipe_leave_properties_untouched():
+    assert contact_properties({"email": "maya.lopez@example.com", "cart_value": None,
+                               "wishlist": None, "sms_consent": None, "properties": {"vip": None},
+                               "first_name": "Maya"}) == {
+        "email": "maya.lopez@example.com", "firstname": "Maya"}
+    assert not HubSpotAdapter({}).validate_inputs("upsert_contact", {
+        "email": "maya.lopez@example.com", "cart_value": None, "order_count": None})
+
+
 def test_a_207_maps_each_result_and_error_back_to_its_row(hubspot, mocked):
     mocked.add(responses.POST, UPSERT, status=207,
                body=fixture_bytes("hubspot/batch_upsert_response_207.json"),

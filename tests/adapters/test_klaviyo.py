@@ -96,6 +96,21 @@ def test_a_retried_track_event_carries_the_same_unique_id(klaviyo, mocked):
     assert unique_id_for("outbox-42") != ids[0]
 
 
+def test_nulls_from_a_recipe_mean_leave_it_out_and_a_decimal_string_value_is_a_number(klaviyo, mocked):
+    accepted_202(mocked, "/api/events/")
+    outcome = klaviyo.perform("track_event", {
+        "metric": "Placed Order", "email": "maya.lopez@example.com", "phone_number": None,
+        "value": "176.00", "value_currency": None, "time": None, "properties": None},
+        idempotency_key="o-1")
+    assert outcome.kind == "delivered", outcome.summary
+    attributes = sent(mocked.calls[0])["data"]["attributes"]
+    assert attributes["value"] == 176.0 and "value_currency" not in attributes
+    assert attributes["profile"]["data"]["attributes"] == {"email": "maya.lopez@example.com"}
+    refused = klaviyo.perform("track_event", {"metric": "Placed Order", "email": None},
+                              idempotency_key="o-2")
+    assert refused.kind == "failed" and len(mocked.calls) == 1
+
+
 def test_unique_id_from_an_unusual_key_is_a_stable_digest():
     key = "recipe:abandoned/checkout token=5b9f…"
     assert unique_id_for(key) == unique_id_for(key)
