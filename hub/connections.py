@@ -12,9 +12,10 @@ from typing import Any, Mapping
 
 from adapters import get_adapter_class
 from adapters.base import Adapter
+from adapters.http import Outcome
 from hub import audit, clock
 from hub.crypto import Vault
-from hub.redact import last4, register_secret
+from hub.redact import last4, redact_text, register_secret
 from hub.store import ConnectionRecord, Store
 
 
@@ -160,3 +161,18 @@ def _adapter_class(name: str) -> type[Adapter]:
         return get_adapter_class(name)
     except KeyError as error:
         raise ConnectionInvalid(str(error.args[0])) from None
+
+
+def check_connection(store: Store, adapter: Adapter, connection_id: str, *,
+                     actor: str = "cli") -> Outcome:
+    """Make the adapter's harmless test call and keep the result as the connection's last check.
+
+    The summary is redacted before it is stored or shown: a vendor may echo a credential back.
+    """
+    outcome = adapter.test_connection()
+    detail = redact_text(outcome.summary)[:500]
+    store.update_connection(connection_id, last_check_at=clock.now_iso(),
+                            last_check_ok=outcome.ok, last_check_detail=detail)
+    audit.record(store, "user", "connection", "test", "ok" if outcome.ok else "failed",
+                 actor_id=actor, subject_id=connection_id, detail=detail)
+    return outcome

@@ -234,6 +234,11 @@ class Outbox(Protocol):
         """0 if a request may go now (booked), else seconds to wait; shared across processes."""
 
 
+class ActivityStats(Protocol):
+    def count_audit_by_hour(self, since: str) -> list[tuple[str, str, str, int]]:
+        """(UTC hour ``YYYY-MM-DDTHH``, actor type, outcome, entries) since ``since``."""
+
+
 class UserStore(Protocol):
     """Accounts of the web UI (``hub.users.User``), their sessions and failed sign-ins."""
 
@@ -278,5 +283,6 @@ class UserStore(Protocol):
 
 
 class Store(SchemaStore, EventQueue, AuditLog, ConnectionStore, LeaseStore, StateStore,
-            ProfileStore, RecipeStore, Outbox, UserStore, Protocol):
+            ProfileStore, RecipeStore, Outbox, UserStore, ActivityStats,
+            Protocol):
     """Everything the hub persists. See ``hub/store/sqlite`` for the embedded default."""

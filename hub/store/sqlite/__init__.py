@@ -11,11 +11,13 @@ from hub.store.sqlite.outbox import OutboxMixin
 from hub.store.sqlite.profiles import ProfilesMixin
 from hub.store.sqlite.recipes import RecipesMixin
 from hub.store.sqlite.state import StateMixin
+from hub.store.sqlite.stats import StatsMixin
 from hub.store.sqlite.users import UsersMixin
 
 
 class SqliteStore(EventsMixin, AuditMixin, ConnectionsMixin, LeasesMixin, StateMixin,
-                  ProfilesMixin, RecipesMixin, OutboxMixin, UsersMixin):
+                  ProfilesMixin, RecipesMixin, OutboxMixin, UsersMixin,
+                  StatsMixin):
     """The ``Store`` interface over SQLite (WAL, busy timeout, ``BEGIN IMMEDIATE`` writes)."""
 
     def migrate(self) -> list[str]:
