@@ -31,10 +31,12 @@ def create_app(sims: "Simulators") -> Flask:
     app = Flask("hub.simulators")
     app.config["MAX_CONTENT_LENGTH"] = 6 * 1024 * 1024  # above Klaviyo's 5 MB event limit
     for vendor in sims.vendors.values():
-        blueprint = vendor.blueprint()
-        blueprint.before_request(_fault_step(sims, vendor))
-        app.register_blueprint(blueprint, url_prefix=f"/{vendor.name}")
+        app.register_blueprint(vendor.blueprint(), url_prefix=f"/{vendor.name}")
     app.register_blueprint(control_blueprint(sims), url_prefix="/_sim")
+    # App-level hooks run before any blueprint's own, so faults come first for every vendor
+    # and even a request the vendor refuses (or an unknown path) is recorded.
+    app.before_request(_fault_step(sims))
+    app.teardown_request(_release_step(sims))
 
     @app.after_request
     def record(response: Response) -> Response:
@@ -46,12 +48,25 @@ def create_app(sims: "Simulators") -> Flask:
     return app
 
 
-def _fault_step(sims: "Simulators", vendor: VendorSim):
+def _vendor_of(sims: "Simulators") -> VendorSim | None:
+    """The vendor a request is for: its blueprint, or the first path segment (404s)."""
+    name = request.blueprint or request.path.strip("/").split("/", 1)[0]
+    return sims.vendors.get(name)
+
+
+def _fault_step(sims: "Simulators"):
     def apply_faults() -> Response | None:
+        vendor = _vendor_of(sims)
+        if vendor is None:
+            return None
         g.sim_vendor = vendor.name
         g.sim_started = time.perf_counter()
         g.sim_at = clock.now_iso()
         request.get_data(cache=True)  # keep the raw body for the log and for signatures
+        refused = vendor.admit()
+        if refused is not None:
+            return refused
+        g.sim_admitted = vendor.name
         decision = sims.faults.decide(vendor.name)
         g.sim_fault = decision.reason
         if decision.latency:
@@ -68,6 +83,15 @@ def _fault_step(sims: "Simulators", vendor: VendorSim):
         return None
 
     return apply_faults
+
+
+def _release_step(sims: "Simulators"):
+    def release(error: BaseException | None) -> None:
+        vendor = sims.vendors.get(g.pop("sim_admitted", ""))
+        if vendor is not None:
+            vendor.release()
+
+    return release
 
 
 def _drop_connection() -> None:

@@ -50,7 +50,6 @@ class KlaviyoConfig:
         "profile-subscription-bulk-create-jobs": KLAVIYO_TIERS["L"],
         "profile-subscription-bulk-delete-jobs": KLAVIYO_TIERS["L"],
         "accounts": KLAVIYO_TIERS["XS"],
-        "profiles": KLAVIYO_TIERS["M"],
     })
 
 
@@ -81,10 +80,16 @@ class HubSpotConfig:
     ten_second_limit: int = 100
     daily_limit: int = 250_000
     #: Contact properties that exist besides HubSpot's defaults (custom ones must exist first).
+    #: The hub's ``hub_*`` properties are there already; ``()`` makes the hub create them.
     custom_properties: tuple[str, ...] = (
         "hub_cart_items", "hub_cart_value", "hub_wishlist", "hub_last_channel",
-        "hub_sms_consent", "hub_email_consent", "hub_last_order", "hub_lifetime_value",
+        "hub_sms_consent", "hub_email_consent", "hub_last_order_name", "hub_last_order_date",
+        "hub_last_order_value", "hub_lifetime_value", "hub_order_count",
     )
+    #: The app's client secret, which signs the webhooks HubSpot sends (v3 signature).
+    client_secret: str = field(default="hs_simulator_client_secret_42", repr=False)
+    #: Contact search has its own limit (5 requests/s per account, unverified).
+    search_per_second: int = 5
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,10 @@ from hub.simulators.config import SimConfig
 from hub.simulators.delivery import Dispatcher
 from hub.simulators.faults import FaultBook, Faults
 from hub.simulators.requestlog import RecordedRequest, RequestLog
+from hub.simulators.hubspot import HubSpotSim
+from hub.simulators.klaviyo import KlaviyoSim
 from hub.simulators.shopify import ShopifySim
+from hub.simulators.twilio import TwilioSim
 from hub.simulators.vendor import VendorSim
 
 
@@ -29,7 +32,11 @@ class Simulators:
         self.faults = FaultBook(seed=seed)
         self.dispatcher = Dispatcher()
         self.shopify = ShopifySim(self.config.shopify, self.dispatcher)
-        self.vendors: dict[str, VendorSim] = {v.name: v for v in (self.shopify,)}
+        self.klaviyo = KlaviyoSim(self.config.klaviyo)
+        self.twilio = TwilioSim(self.config.twilio, self.dispatcher)
+        self.hubspot = HubSpotSim(self.config.hubspot)
+        self.vendors: dict[str, VendorSim] = {
+            v.name: v for v in (self.shopify, self.klaviyo, self.twilio, self.hubspot)}
         for vendor, settings in (faults or {}).items():
             self.set_faults(vendor, settings)
         self._app: Flask | None = None

@@ -46,6 +46,17 @@ class VendorSim:
         """The vendor's 429 answer, used when a 429 is injected as a fault."""
         raise NotImplementedError
 
+    def admit(self) -> Response | None:
+        """Called first for every request (before faults); a response refuses it at once.
+
+        Twilio counts concurrent requests here, so injected latency holds a slot as a slow
+        request would. ``release`` is always called when the request ends.
+        """
+        return None
+
+    def release(self) -> None:
+        """The request admitted by ``admit`` has ended (answered, failed or dropped)."""
+
     def reset(self) -> None:
         """Back to the seeded data set, with rate-limit counters cleared."""
         raise NotImplementedError
