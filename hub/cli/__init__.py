@@ -33,9 +33,11 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from hub.cli import audit, connections, customers, db, deliveries, events, recipes, serve
+    from hub.cli import (audit, connections, customers, db, deliveries, events, recipes, serve,
+                         simulators)
 
-    for module in (serve, db, connections, events, audit, customers, recipes, deliveries):
+    for module in (serve, db, connections, events, audit, customers, recipes, deliveries,
+                   simulators):
         for command in module.COMMANDS:
             main.add_command(command)
 
