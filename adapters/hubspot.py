@@ -158,7 +158,8 @@ def v3_signature(client_secret: str, method: str, uri: str, body: bytes, timesta
     """``X-HubSpot-Signature-v3`` of a request, with the URI decoded as HubSpot signs it."""
     decoded = _ENCODED.sub(lambda m: _SIGNED_URI_DECODES[m.group(0).upper()], uri)
     message = method.upper().encode() + decoded.encode() + body + timestamp.encode()
-    return base64.b64encode(hmac.new(client_secret.encode(), message, hashlib.sha256).digest()).decode()
+    digest = hmac.new(client_secret.encode(), message, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
 
 
 def _money(value: Any) -> str:
@@ -244,7 +245,8 @@ class HubSpotAdapter(Adapter):
               help="Only to receive HubSpot webhooks: it signs each request."),
         Field("time_zone", "Account time zone", required=False, default="UTC",
               pattern=r"^[A-Za-z]+(?:/[A-Za-z0-9_+-]+)*$", placeholder="America/New_York",
-              help="The HubSpot account's time zone: its daily API limit resets at midnight there."),
+              help="The HubSpot account's time zone: its daily API limit resets at "
+                   "midnight there."),
         Field("api_base_url", "API base URL", required=False, default=API_BASE,
               pattern=r"^https?://\S+$", help="Change only to point at a test server."),
     )
@@ -328,7 +330,8 @@ class HubSpotAdapter(Adapter):
                            retry_after=10.0, **common)
         verb = "created" if result.get("new") else "updated"
         return Outcome("delivered", f"contact {verb} in HubSpot ({result.get('id')})",
-                       result={"contact_id": str(result.get("id")), "new": bool(result.get("new"))},
+                       result={"contact_id": str(result.get("id")), "new": bool(result.get("new")),
+                               "external_id": str(result.get("id"))},
                        **common)
 
     # -- notes ---------------------------------------------------------------------------------
@@ -355,7 +358,8 @@ class HubSpotAdapter(Adapter):
         except (ValueError, AttributeError):
             note_id = None
         return replace(outcome, summary=f"note added to HubSpot contact {contact_id}",
-                       result={"note_id": note_id, "contact_id": str(contact_id)})
+                       result={"note_id": note_id, "contact_id": str(contact_id),
+                               "external_id": note_id})
 
     def _contact_id_by_email(self, email: str) -> str | Outcome:
         path = f"/crm/v3/objects/contacts/{quote(email, safe='@')}"

@@ -74,7 +74,8 @@ def _consent_schema(channel: str, *, subscribe: bool) -> dict[str, Any]:
     if subscribe:
         properties.update(
             custom_source=optional({"type": "string", "maxLength": 255,
-                                    "description": "Where consent was collected, shown in Klaviyo"}),
+                                    "description": "Where consent was collected (shown in "
+                                                   "Klaviyo)"}),
             consented_at=optional({"type": "string", "format": "date-time",
                                    "description": "When the person opted in, for consent "
                                                   "collected earlier (a historical import)"}),
@@ -227,7 +228,8 @@ class KlaviyoAdapter(Adapter):
         if inputs.get("time"):
             attributes["time"] = inputs["time"]
         attributes["unique_id"] = unique_id
-        attributes["metric"] = {"data": {"type": "metric", "attributes": {"name": inputs["metric"]}}}
+        attributes["metric"] = {"data": {"type": "metric",
+                                         "attributes": {"name": inputs["metric"]}}}
         attributes["profile"] = {"data": {"type": "profile",
                                           "attributes": _profile_attributes(inputs)}}
         if inputs.get("value") is not None:
@@ -240,7 +242,7 @@ class KlaviyoAdapter(Adapter):
             "POST", "/api/events/", json=body,
             ok_summary=f"event '{inputs['metric']}' accepted by Klaviyo",
         )
-        return _with_result(outcome, unique_id=unique_id)
+        return _with_result(outcome, unique_id=unique_id, external_id=unique_id)
 
     def action_upsert_profile(self, inputs: dict[str, Any], *, idempotency_key: str) -> Outcome:
         attributes = _profile_attributes(inputs)
@@ -256,7 +258,7 @@ class KlaviyoAdapter(Adapter):
         profile_id = _profile_id(response)
         verb = "created" if created else "updated"
         return _with_result(outcome, summary=f"profile {verb} in Klaviyo",
-                            profile_id=profile_id, created=created)
+                            profile_id=profile_id, created=created, external_id=profile_id)
 
     def action_subscribe_email(self, inputs: dict[str, Any], *, idempotency_key: str) -> Outcome:
         return self.batch_subscribe_email([(idempotency_key, inputs)])[0]

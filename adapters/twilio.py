@@ -243,13 +243,15 @@ class TwilioAdapter(Adapter):
             return self._status_events(payload, sid, at)
         raise TopicUnknown(f"twilio does not accept the topic {topic!r}")
 
-    def _inbound_events(self, payload: Mapping[str, Any], sid: str, at: str) -> list[CanonicalEvent]:
+    def _inbound_events(self, payload: Mapping[str, Any], sid: str,
+                        at: str) -> list[CanonicalEvent]:
         phone = payload["From"]
+        media = str(payload.get("NumMedia") or "")
         events = [CanonicalEvent(
             "sms.received", at,
             {"from": phone, "to": payload.get("To") or "", "body": payload.get("Body") or "",
              "message_sid": sid, "messaging_service_sid": payload.get("MessagingServiceSid"),
-             "num_media": int(payload["NumMedia"]) if str(payload.get("NumMedia") or "").isdigit() else 0,
+             "num_media": int(media) if media.isdigit() else 0,
              "opt_out_type": payload.get("OptOutType")},
             customer=CustomerRef(phone=phone), key=sid, channel="sms", source="twilio",
             raw=dict(payload),

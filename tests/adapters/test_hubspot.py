@@ -53,7 +53,8 @@ JORDAN = {"email": "jordan.kim@example.com", "cart_value": "65"}
 
 @pytest.fixture
 def hubspot() -> HubSpotAdapter:
-    return HubSpotAdapter(CONFIG, connection_id="hubspot-main", public_url="https://hub.example.com")
+    return HubSpotAdapter(CONFIG, connection_id="hubspot-main",
+                          public_url="https://hub.example.com")
 
 
 @pytest.fixture
@@ -81,8 +82,9 @@ def test_upsert_sends_the_batch_shape_with_the_hub_properties(hubspot, mocked):
     assert sent(mocked.calls[0]) == fixture_json("hubspot/batch_upsert_request.json")
     assert mocked.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert [o.kind for o in outcomes] == ["delivered", "delivered"]
-    assert [o.result for o in outcomes] == [{"contact_id": "51234567001", "new": False},
-                                           {"contact_id": "51234567002", "new": True}]
+    assert [o.result for o in outcomes] == [
+        {"contact_id": "51234567001", "new": False, "external_id": "51234567001"},
+        {"contact_id": "51234567002", "new": True, "external_id": "51234567002"}]
 
 
 def test_lifetime_value_last_order_and_extra_properties_are_strings():
@@ -131,7 +133,8 @@ def test_250_pending_rows_are_3_requests_with_one_outcome_per_row(hubspot, mocke
                                     "completedAt": "2026-11-20T16:31:00.290Z"})
 
     mocked.add_callback(responses.POST, UPSERT, callback=answer, content_type="application/json")
-    rows = [(f"outbox-{n}", {"email": f"shopper{n}@example.com", "cart_value": n}) for n in range(250)]
+    rows = [(f"outbox-{n}", {"email": f"shopper{n}@example.com", "cart_value": n})
+            for n in range(250)]
     batch = HubSpotAdapter.action("upsert_contact").batch_size
     outcomes = []
     for start in range(0, len(rows), batch):  # the delivery worker's chunking
@@ -222,7 +225,8 @@ def test_declared_limits_are_the_smallest_plans():
     assert HubSpotAdapter.action("upsert_contact").batch_size == 100
 
 
-@pytest.mark.parametrize("error", [requests.ConnectionError("reset by peer"), requests.ReadTimeout()])
+@pytest.mark.parametrize("error", [requests.ConnectionError("reset by peer"),
+                                   requests.ReadTimeout()])
 def test_a_lost_answer_leaves_every_row_to_retry_or_check(hubspot, mocked, error):
     mocked.add(responses.POST, UPSERT, body=error)
     outcomes = hubspot.perform_batch("upsert_contact", [("a", MAYA), ("b", JORDAN)])
@@ -232,13 +236,15 @@ def test_a_lost_answer_leaves_every_row_to_retry_or_check(hubspot, mocked, error
 # -- notes -------------------------------------------------------------------------------------
 def test_create_note_is_associated_with_the_contact(hubspot, mocked):
     request = fixture_json("hubspot/create_note_request.json")
-    mocked.add(responses.POST, NOTES, status=201, json={"id": "90000000001", "properties": request["properties"]})
+    mocked.add(responses.POST, NOTES, status=201,
+               json={"id": "90000000001", "properties": request["properties"]})
     outcome = hubspot.perform("create_note", {
         "contact_id": "51234567001", "body": request["properties"]["hs_note_body"],
         "timestamp": request["properties"]["hs_timestamp"]}, idempotency_key="n-1")
     assert sent(mocked.calls[0]) == request
     assert outcome.kind == "delivered"
-    assert outcome.result == {"note_id": "90000000001", "contact_id": "51234567001"}
+    assert outcome.result == {"note_id": "90000000001", "contact_id": "51234567001",
+                              "external_id": "90000000001"}
     assert HubSpotAdapter.action("create_note").idempotent is False
 
 
@@ -254,7 +260,8 @@ def test_a_note_by_email_finds_the_contact_first(hubspot, mocked):
     lookup = BASE + "/crm/v3/objects/contacts/maya.lopez@example.com"
     mocked.add(responses.GET, lookup, json={"id": "51234567001", "properties": {}})
     mocked.add(responses.POST, NOTES, status=201, json={"id": "2"})
-    outcome = hubspot.perform("create_note", {"email": "maya.lopez@example.com", "body": "<p>x</p>"},
+    outcome = hubspot.perform("create_note",
+                              {"email": "maya.lopez@example.com", "body": "<p>x</p>"},
                               idempotency_key="n")
     assert mocked.calls[0].request.url == lookup + "?idProperty=email"
     assert sent(mocked.calls[1])["associations"][0]["to"] == {"id": "51234567001"}
@@ -317,11 +324,11 @@ def test_wrong_secret_changed_body_or_other_url_is_rejected(hubspot):
         with pytest.raises(SignatureInvalid):
             wrong.verify_webhook(request)
         with pytest.raises(SignatureInvalid):
-            hubspot.verify_webhook(WebhookRequest("POST", HOOK_URL, request.headers,
-                                                  request.body.replace(b"unsubscribed", b"subscribed")))
+            changed = request.body.replace(b"unsubscribed", b"subscribed")
+            hubspot.verify_webhook(WebhookRequest("POST", HOOK_URL, request.headers, changed))
         with pytest.raises(SignatureInvalid, match="HUB_PUBLIC_URL"):
-            hubspot.verify_webhook(WebhookRequest("POST", "http://127.0.0.1:8000/hooks/hubspot-main",
-                                                  request.headers, request.body))
+            hubspot.verify_webhook(WebhookRequest(
+                "POST", "http://127.0.0.1:8000/hooks/hubspot-main", request.headers, request.body))
     without = HubSpotAdapter({**CONFIG, "client_secret": ""})
     with pytest.raises(SignatureInvalid, match="no client secret"):
         without.verify_webhook(request)
@@ -346,7 +353,8 @@ def test_an_sms_consent_change_in_the_crm_is_a_consent_event(hubspot):
     ("firstname", "Maya", ("customer.updated", {"first_name": "Maya"})),
     ("hs_lead_status", "OPEN", ("customer.updated", {"properties": {"hs_lead_status": "OPEN"}})),
     ("hs_email_optout", "true", ("consent.changed", None)),
-    ("hub_sms_consent", "pending", ("customer.updated", {"properties": {"hub_sms_consent": "pending"}})),
+    ("hub_sms_consent", "pending",
+     ("customer.updated", {"properties": {"hub_sms_consent": "pending"}})),
 ])
 def test_other_property_changes(hubspot, name, value, expected):
     item = {**fixture_json("hubspot/webhook_contact_property_change.json")[0],
@@ -366,7 +374,8 @@ def test_a_mixed_delivery_has_one_stable_id_and_skips_other_objects(hubspot):
               {**base, "eventId": 102, "subscriptionType": "deal.creation"}]
     body = json.dumps(events).encode()
     parsed = hubspot.parse_webhook(WebhookRequest("POST", HOOK_URL, {}, body))
-    again = hubspot.parse_webhook(WebhookRequest("POST", HOOK_URL, {}, json.dumps(events[::-1]).encode()))
+    reordered = json.dumps(events[::-1]).encode()
+    again = hubspot.parse_webhook(WebhookRequest("POST", HOOK_URL, {}, reordered))
     assert parsed.topic == "mixed" and parsed.delivery_id == again.delivery_id
     names = [e.name for e in hubspot.to_events(parsed.topic, parsed.payload, memory=None)]
     assert names == ["consent.changed", "customer.created"]
@@ -377,8 +386,8 @@ def test_bodies_that_are_not_hubspot_events_are_refused(hubspot):
         with pytest.raises(PayloadInvalid):
             hubspot.parse_webhook(WebhookRequest("POST", HOOK_URL, {}, body))
     with pytest.raises(TopicUnknown):
-        hubspot.parse_webhook(WebhookRequest("POST", HOOK_URL, {},
-                                             b'[{"eventId": 1, "subscriptionType": "deal.creation"}]'))
+        hubspot.parse_webhook(WebhookRequest(
+            "POST", HOOK_URL, {}, b'[{"eventId": 1, "subscriptionType": "deal.creation"}]'))
 
 
 # -- connection test and secrets ---------------------------------------------------------------
@@ -407,8 +416,8 @@ def signed_by_hubspot(events: list, at: datetime = SIGNED_AT) -> WebhookRequest:
     """A body the fixtures do not hold, signed the way HubSpot signs (v3)."""
     body = json.dumps(events, separators=(",", ":")).encode()
     timestamp = str(int(at.timestamp() * 1000))
-    digest = hmac.new(SECRETS["hubspot"].encode(), b"POST" + HOOK_URL.encode() + body + timestamp.encode(),
-                      hashlib.sha256).digest()
+    message = b"POST" + HOOK_URL.encode() + body + timestamp.encode()
+    digest = hmac.new(SECRETS["hubspot"].encode(), message, hashlib.sha256).digest()
     return WebhookRequest("POST", HOOK_URL, {
         "Content-Type": "application/json", "X-HubSpot-Request-Timestamp": timestamp,
         "X-HubSpot-Signature-v3": base64.b64encode(digest).decode()}, body)
@@ -456,7 +465,8 @@ CONTRACT = AdapterContract(
     connection_test=Exchange(Request("GET", BASE + "/crm/v3/objects/contacts?limit=1",
                                      headers={"Authorization": f"Bearer {TOKEN}"}),
                              Reply(200, json={"results": []})),
-    rate_limited=Reply(429, json=fixture_json("hubspot/error_429.json"), headers=error_429_headers()),
+    rate_limited=Reply(429, json=fixture_json("hubspot/error_429.json"),
+                       headers=error_429_headers()),
     rate_limit_wait=10.0,
     client_error=Reply(400, json=fixture_json("hubspot/error_400.json")),
     client_error_text="Invalid input JSON on line 1, column 15",

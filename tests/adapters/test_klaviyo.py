@@ -27,7 +27,8 @@ CONFIG = {"api_key": SECRETS["klaviyo"], "list_id": "RkTq2Z", "revision": "2026-
 
 @pytest.fixture
 def klaviyo() -> KlaviyoAdapter:
-    return KlaviyoAdapter(CONFIG, connection_id="klaviyo-main", public_url="https://hub.example.com")
+    return KlaviyoAdapter(CONFIG, connection_id="klaviyo-main",
+                          public_url="https://hub.example.com")
 
 
 @pytest.fixture
@@ -80,7 +81,8 @@ def test_track_event_body_is_exactly_klaviyos_create_event_shape(klaviyo, mocked
                               idempotency_key="delivery-9")
     assert outcome.kind == "delivered", outcome.summary
     assert sent(mocked.calls[0]) == fixture_json(f"klaviyo/{fixture}")
-    assert outcome.result["unique_id"] == fixture_json(f"klaviyo/{fixture}")["data"]["attributes"]["unique_id"]
+    expected = fixture_json(f"klaviyo/{fixture}")["data"]["attributes"]["unique_id"]
+    assert outcome.result["unique_id"] == expected
 
 
 def test_a_retried_track_event_carries_the_same_unique_id(klaviyo, mocked):
@@ -96,7 +98,8 @@ def test_a_retried_track_event_carries_the_same_unique_id(klaviyo, mocked):
     assert unique_id_for("outbox-42") != ids[0]
 
 
-def test_nulls_from_a_recipe_mean_leave_it_out_and_a_decimal_string_value_is_a_number(klaviyo, mocked):
+def test_nulls_from_a_recipe_are_left_out_and_a_decimal_string_value_is_a_number(klaviyo,
+                                                                                  mocked):
     accepted_202(mocked, "/api/events/")
     outcome = klaviyo.perform("track_event", {
         "metric": "Placed Order", "email": "maya.lopez@example.com", "phone_number": None,
@@ -122,10 +125,12 @@ def test_upsert_profile_sends_profile_import_and_reads_the_profile_back(klaviyo,
     mocked.add(responses.POST, BASE + "/api/profile-import/", status=200,
                body=fixture_bytes("klaviyo/profile_import_response_200.json"),
                content_type="application/vnd.api+json")
-    outcome = klaviyo.perform("upsert_profile", request["data"]["attributes"], idempotency_key="p-1")
+    outcome = klaviyo.perform("upsert_profile", request["data"]["attributes"],
+                              idempotency_key="p-1")
     assert sent(mocked.calls[0]) == request
     assert outcome.kind == "delivered"
-    assert outcome.result == {"profile_id": "01JFQ0X9YB2C3D4E5F6G7H8J9K", "created": False}
+    assert outcome.result == {"profile_id": "01JFQ0X9YB2C3D4E5F6G7H8J9K", "created": False,
+                              "external_id": "01JFQ0X9YB2C3D4E5F6G7H8J9K"}
     assert outcome.summary == "profile updated in Klaviyo"
 
 
@@ -177,9 +182,10 @@ def test_a_batch_of_subscribes_is_one_job_per_list_with_one_outcome_per_row(klav
     outcomes = klaviyo.perform_batch("subscribe_sms", rows)
     assert [o.kind for o in outcomes] == ["delivered"] * 3
     assert len(mocked.calls) == 2
-    by_list = {sent(c)["data"]["relationships"]["list"]["data"]["id"]:
-               [p["attributes"]["phone_number"] for p in sent(c)["data"]["attributes"]["profiles"]["data"]]
-               for c in mocked.calls}
+    jobs = [sent(c)["data"] for c in mocked.calls]
+    by_list = {job["relationships"]["list"]["data"]["id"]:
+               [p["attributes"]["phone_number"] for p in job["attributes"]["profiles"]["data"]]
+               for job in jobs}
     assert by_list == {"RkTq2Z": ["+14155550142", "+14155550144"], "Other1": ["+14155550143"]}
 
 
@@ -195,7 +201,8 @@ def test_an_invalid_row_in_a_batch_fails_alone_before_anything_is_sent(klaviyo, 
 def test_a_job_rejected_for_one_profile_fails_that_row_and_resends_the_others(klaviyo, mocked):
     error = fixture_json("klaviyo/error_400.json")
     error["errors"][0].update(detail="Phone number +14155550143 is not in a supported country.",
-                              source={"pointer": "/data/attributes/profiles/data/1/attributes/phone_number"})
+                              source={"pointer": "/data/attributes/profiles/data/1/attributes/"
+                                                 "phone_number"})
     mocked.add(responses.POST, BASE + "/api/profile-subscription-bulk-create-jobs/", status=400,
                json=error, content_type="application/vnd.api+json")
     outcomes = klaviyo.perform_batch("subscribe_sms", [
@@ -209,7 +216,8 @@ def test_a_job_rejected_for_one_profile_fails_that_row_and_resends_the_others(kl
 # -- errors ------------------------------------------------------------------------------------
 def test_a_json_api_400_becomes_a_readable_permanent_failure(klaviyo, mocked):
     mocked.add(responses.POST, BASE + "/api/events/", status=400,
-               body=fixture_bytes("klaviyo/error_400.json"), content_type="application/vnd.api+json")
+               body=fixture_bytes("klaviyo/error_400.json"),
+               content_type="application/vnd.api+json")
     outcome = klaviyo.perform("track_event", inputs_from_event_fixture(
         "create_event_placed_order.json"), idempotency_key="x")
     assert outcome.kind == "failed"
@@ -261,7 +269,8 @@ def test_connection_test_reads_the_account(klaviyo, mocked):
 def test_a_wrong_key_fails_the_connection_test_without_showing_the_key(klaviyo, mocked):
     mocked.add(responses.GET, BASE + "/api/accounts/", status=401, json={"errors": [{
         "id": "1", "status": 401, "code": "not_authenticated",
-        "title": "Authentication credentials were not provided.", "detail": "Missing or invalid private key.",
+        "title": "Authentication credentials were not provided.",
+        "detail": "Missing or invalid private key.",
         "source": {"pointer": "/data/"}, "links": {}, "meta": {}}]})
     outcome = klaviyo.test_connection()
     assert outcome.kind == "failed" and "[not_authenticated]" in outcome.summary
@@ -285,7 +294,8 @@ def _klaviyo_request(path: str, body: dict) -> Request:
 
 
 def _consent_case(action: str, inputs: dict, path: str, body: dict, invalid: list) -> ActionCase:
-    return ActionCase(action, inputs=inputs, exchange=Exchange(_klaviyo_request(path, body), Reply(202)),
+    return ActionCase(action, inputs=inputs,
+                      exchange=Exchange(_klaviyo_request(path, body), Reply(202)),
                       invalid=invalid, batch=True)
 
 
@@ -303,9 +313,11 @@ CONTRACT = AdapterContract(
     adapter=KlaviyoAdapter,
     config=CONFIG,
     actions=[
-        ActionCase("track_event", inputs=inputs_from_event_fixture("create_event_abandoned_checkout.json"),
+        ActionCase("track_event",
+                   inputs=inputs_from_event_fixture("create_event_abandoned_checkout.json"),
                    exchange=Exchange(_klaviyo_request(
-                       "/api/events/", fixture_json("klaviyo/create_event_abandoned_checkout.json")),
+                       "/api/events/",
+                       fixture_json("klaviyo/create_event_abandoned_checkout.json")),
                        Reply(202)),
                    invalid=[{"email": "maya.lopez@example.com"}, {"metric": "Placed Order"},
                             {"metric": "", "email": "maya.lopez@example.com"}]),
@@ -335,7 +347,8 @@ CONTRACT = AdapterContract(
                                      headers={"revision": "2026-01-15"}),
                              Reply(200, json={"data": [{"type": "account", "id": "XyZ123",
                                                         "attributes": {}}]})),
-    rate_limited=Reply(429, json=fixture_json("klaviyo/error_429.json"), headers={"Retry-After": "3"}),
+    rate_limited=Reply(429, json=fixture_json("klaviyo/error_429.json"),
+                       headers={"Retry-After": "3"}),
     client_error=Reply(400, json=fixture_json("klaviyo/error_400.json")),
     client_error_text="'metric' is a required field. (at /data/attributes/metric) [invalid]",
     connection_id="klaviyo-main",

@@ -68,7 +68,8 @@ def test_each_fixture_webhook_verifies_with_the_auth_token(twilio, name):
 
 def test_the_signature_function_reproduces_twilios_vector():
     body = fixture_bytes("twilio/inbound_sms_stop.txt").decode()
-    params = [(k, v) for k, values in parse_qs(body, keep_blank_values=True).items() for v in values]
+    fields = parse_qs(body, keep_blank_values=True)
+    params = [(k, v) for k, values in fields.items() for v in values]
     assert twilio_signature(SECRETS["twilio"], HOOK_URL, params) == "VK9rRB0yh8faPM3kxi/J6aUOdww="
 
 
@@ -87,14 +88,16 @@ def test_missing_or_forged_signatures_are_rejected(twilio, change):
 
 
 def test_a_different_token_a_changed_body_or_another_url_is_rejected(twilio):
-    wrong = TwilioAdapter({**CONFIG, "auth_token": "tw_test_" + "0" * 32}, connection_id="twilio-main")
+    wrong = TwilioAdapter({**CONFIG, "auth_token": "tw_test_" + "0" * 32},
+                          connection_id="twilio-main")
     with pytest.raises(SignatureInvalid):
         wrong.verify_webhook(webhook(INBOUND[0]))
     tampered = webhook(INBOUND[0])
     with pytest.raises(SignatureInvalid):
         twilio.verify_webhook(WebhookRequest("POST", HOOK_URL, tampered.headers,
                                              tampered.body.replace(b"Body=Stop", b"Body=Hi"), ""))
-    for url in ("http://hub.example.com/hooks/twilio-main", "https://127.0.0.1:8000/hooks/twilio-main",
+    for url in ("http://hub.example.com/hooks/twilio-main",
+                "https://127.0.0.1:8000/hooks/twilio-main",
                 HOOK_URL + "/status"):
         with pytest.raises(SignatureInvalid, match="HUB_PUBLIC_URL"):
             twilio.verify_webhook(webhook(INBOUND[0], url=url))
@@ -142,7 +145,8 @@ def test_keywords_are_whole_message_and_case_insensitive(body, expected):
 
 
 def test_an_ordinary_reply_is_only_an_sms(twilio):
-    payload = {**fixture_json("twilio/inbound_sms_stop.json"), "Body": "Is the scarf still on sale?"}
+    payload = {**fixture_json("twilio/inbound_sms_stop.json"),
+               "Body": "Is the scarf still on sale?"}
     payload.pop("OptOutType")
     [event] = twilio.to_events("sms", payload, memory=None)
     validate_event(event)
@@ -153,7 +157,8 @@ def test_an_ordinary_reply_is_only_an_sms(twilio):
                                        ("twilio/status_callback_delivered.txt", "status")])
 def test_a_status_callback_is_keyed_by_sid_and_status(twilio, name, path):
     parsed = twilio.parse_webhook(webhook(name, path=path))
-    assert (parsed.topic, parsed.delivery_id) == ("status", "SMc3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3:delivered")
+    assert (parsed.topic, parsed.delivery_id) == (
+        "status", "SMc3c3c3c3c3c3c3c3c3c3c3c3c3c3c3c3:delivered")
     [event] = twilio.to_events(parsed.topic, parsed.payload, memory=None)
     validate_event(event)
     assert event.name == "message.status_updated"
@@ -196,11 +201,13 @@ def send_inputs() -> dict:
 
 
 def test_send_sms_posts_the_exact_form_with_basic_auth_and_status_callback(twilio, mocked):
-    mocked.add(responses.POST, MESSAGES, status=201, body=fixture_bytes("twilio/send_response_201.json"),
+    mocked.add(responses.POST, MESSAGES, status=201,
+               body=fixture_bytes("twilio/send_response_201.json"),
                content_type="application/json")
     outcome = twilio.perform("send_sms", send_inputs(), idempotency_key="d-1")
     request = mocked.calls[0].request
-    assert {k: v[0] for k, v in parse_qs(request.body).items()} == fixture_json("twilio/send_request.json")
+    form = {k: v[0] for k, v in parse_qs(request.body).items()}
+    assert form == fixture_json("twilio/send_request.json")
     assert request.headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert request.headers["Authorization"] == "Basic " + base64.b64encode(
         f"{SID}:{SECRETS['twilio']}".encode()).decode()
@@ -245,7 +252,8 @@ def test_21211_invalid_number_is_permanent_and_the_number_is_masked(twilio, mock
                content_type="application/json")
     outcome = twilio.perform("send_sms", send_inputs(), idempotency_key="d-3")
     assert outcome.kind == "failed" and outcome.facts == ()
-    assert "Invalid 'To' Phone Number" in outcome.summary and "(Twilio error 21211)" in outcome.summary
+    assert "Invalid 'To' Phone Number" in outcome.summary
+    assert "(Twilio error 21211)" in outcome.summary
     assert "+1415555014" not in outcome.summary
 
 
@@ -276,7 +284,8 @@ def test_invalid_inputs_are_refused_before_sending(twilio, mocked, inputs):
 
 def test_connection_test_reads_the_account(twilio, mocked):
     url = f"{BASE}/2010-04-01/Accounts/{SID}.json"
-    mocked.add(responses.GET, url, json={"sid": SID, "friendly_name": "Northwind", "status": "active"})
+    mocked.add(responses.GET, url,
+               json={"sid": SID, "friendly_name": "Northwind", "status": "active"})
     assert twilio.test_connection().summary == "connected to Twilio account 'Northwind'"
     mocked.replace(responses.GET, url, json={"sid": SID, "friendly_name": "Northwind",
                                              "status": "suspended"})
@@ -325,7 +334,8 @@ def test_a_signed_inbound_stop_is_stored_and_answered_with_twiml(rt):
     url = rt.settings.public_url + "/hooks/twilio-main"
 
     def deliver(headers):
-        return receive_webhook(rt, "twilio-main", WebhookRequest("POST", url, headers, request.body))
+        return receive_webhook(rt, "twilio-main",
+                               WebhookRequest("POST", url, headers, request.body))
 
     answer = deliver(request.headers)
     assert (answer.status, answer.outcome) == (202, "accepted")
@@ -362,7 +372,8 @@ CONTRACT = AdapterContract(
     connection_test=Exchange(Request("GET", f"{BASE}/2010-04-01/Accounts/{SID}.json"),
                              Reply(200, json={"sid": SID, "friendly_name": "Northwind",
                                               "status": "active"})),
-    rate_limited=Reply(429, json=fixture_json("twilio/error_429.json"), headers={"Retry-After": "1"}),
+    rate_limited=Reply(429, json=fixture_json("twilio/error_429.json"),
+                       headers={"Retry-After": "1"}),
     client_error=Reply(400, json=fixture_json("twilio/error_21211.json")),
     client_error_text="Invalid 'To' Phone Number",
     connection_id="twilio-main",
