@@ -12,6 +12,7 @@ from adapters.klaviyo import KlaviyoAdapter
 from adapters.shopify import ShopifyAdapter
 from adapters.twilio import TwilioAdapter
 from adapters.webhook import GenericWebhookAdapter
+from adapters.wishlist import WishlistAdapter
 
 REGISTRY: dict[str, type[Adapter]] = {
     adapter.name: adapter
@@ -21,6 +22,7 @@ REGISTRY: dict[str, type[Adapter]] = {
         KlaviyoAdapter,
         TwilioAdapter,
         HubSpotAdapter,
+        WishlistAdapter,
     )
 }
 

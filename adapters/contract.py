@@ -111,6 +111,7 @@ class WebhookCase:
     where a changed body cannot be noticed. ``at`` freezes the hub clock while verifying
     (vendors that sign a timestamp); ``stale_at`` is a moment the same request must be
     refused. ``memory`` is the adapter's memory before this request (e.g. last prices).
+    ``config`` overrides the contract's config for this case (one adapter, several senders).
     """
 
     id: str
@@ -122,6 +123,7 @@ class WebhookCase:
     at: datetime | None = None
     stale_at: datetime | None = None
     memory: Mapping[str, Any] = field(default_factory=dict)
+    config: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -174,11 +176,13 @@ class AdapterContract:
 
     def secrets(self) -> list[str]:
         names = set(self.adapter.secret_fields())
-        return [str(v) for k, v in self.config.items() if k in names and v]
+        configs = [self.config, *(case.config for case in self.webhooks)]
+        return sorted({str(v) for config in configs for k, v in config.items() if k in names and v})
 
-    def wrong_secrets(self) -> dict[str, str]:
-        return {k: "wrong-" + str(v)[::-1] for k, v in self.config.items()
-                if k in self.adapter.secret_fields() and v}
+    def wrong_secrets(self, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        config = {**self.config, **(overrides or {})}
+        return {**config, **{k: "wrong-" + str(v)[::-1] for k, v in config.items()
+                             if k in self.adapter.secret_fields() and v}}
 
     def expected_wait(self) -> float | None:
         if self.rate_limit_wait is not None:

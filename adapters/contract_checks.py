@@ -54,7 +54,7 @@ def _forged(value: str) -> str:
 
 def _verify(contract: AdapterContract, case: WebhookCase, request: WebhookRequest,
             adapter: Adapter | None = None, at: datetime | None = None) -> None:
-    adapter = adapter or contract.build()
+    adapter = adapter or contract.build(**case.config)
     moment = at or case.at
     if moment is None:
         adapter.verify_webhook(request)
@@ -71,7 +71,7 @@ def _expect_rejected(contract: AdapterContract, case: WebhookCase, request: Webh
 
 
 def _events_of(contract: AdapterContract, case: WebhookCase) -> tuple[ParsedWebhook, list[CanonicalEvent]]:
-    adapter = contract.build()
+    adapter = contract.build(**case.config)
     parsed = adapter.parse_webhook(case.request)
     return parsed, adapter.to_events(parsed.topic, parsed.payload, DictMemory(case.memory))
 
@@ -166,7 +166,8 @@ def declaration_checks(contract: AdapterContract) -> dict[str, Any]:
             assert limit.scope == "all" or limit.scope in actions, f"unknown scope {limit.scope}"
 
     def test_every_topic_action_and_poll_has_a_contract_case(self: Any) -> None:
-        tested_topics = {contract.build().parse_webhook(c.request).topic for c in contract.webhooks}
+        tested_topics = {contract.build(**c.config).parse_webhook(c.request).topic
+                         for c in contract.webhooks}
         missing = [t.name for t in cls.topics if t.name != "*" and t.name not in tested_topics]
         assert not missing, f"topics without a WebhookCase: {missing}"
         for action in cls.actions:
@@ -199,7 +200,7 @@ def webhook_checks(contract: AdapterContract) -> dict[str, Any]:
 
     @each
     def test_webhook_is_rejected_with_a_wrong_secret(self: Any, case: WebhookCase) -> None:
-        _expect_rejected(contract, case, case.request, contract.build(**contract.wrong_secrets()))
+        _expect_rejected(contract, case, case.request, contract.build(**contract.wrong_secrets(case.config)))
 
     @each
     def test_webhook_is_rejected_with_a_forged_signature(self: Any, case: WebhookCase) -> None:
@@ -215,7 +216,7 @@ def webhook_checks(contract: AdapterContract) -> dict[str, Any]:
 
     @each
     def test_webhook_parses_to_its_topic_and_a_stable_delivery_id(self: Any, case: WebhookCase) -> None:
-        adapter = contract.build()
+        adapter = contract.build(**case.config)
         first, again = adapter.parse_webhook(case.request), adapter.parse_webhook(case.request)
         assert first.delivery_id and first.delivery_id == again.delivery_id
         if case.topic is not None:
