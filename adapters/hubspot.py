@@ -150,8 +150,18 @@ def hubspot_error_text(response: requests.Response) -> str:
         return default_error_text(response)
     if isinstance(body, dict) and body.get("message"):
         category = body.get("category") or body.get("policyName")
-        return f"{body['message']} [{category}]" if category else str(body["message"])
+        text = f"{body['message']} [{category}]" if category else str(body["message"])
+        return with_setup_hint(text)
     return default_error_text(response)
+
+
+def with_setup_hint(text: str) -> str:
+    """Say what to do when HubSpot lacks one of the hub's custom contact properties."""
+    if "PROPERTY_DOESNT_EXIST" in text or "does not exist" in text:
+        names = ", ".join(sorted(p for p in CONTACT_PROPERTIES.values() if p.startswith("hub_")))
+        return (f"{text} (create the hub's contact properties in HubSpot first, under "
+                f"Settings → Properties: {names})")
+    return text
 
 
 def v3_signature(client_secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:
@@ -321,8 +331,9 @@ class HubSpotAdapter(Adapter):
             error = rejected[email]
             category = error.get("category") or "ERROR"
             kind = "retry" if category in _TRANSIENT_CATEGORIES else "failed"
-            return Outcome(kind, f"HubSpot rejected this contact: {error.get('message')} "
-                                 f"[{category}]", **common)
+            return Outcome(kind, with_setup_hint(f"HubSpot rejected this contact: "
+                                                 f"{error.get('message')} [{category}]"),
+                           **common)
         result = found.get(email)
         if result is None:
             return Outcome("retry", "HubSpot's answer did not mention this contact; the upsert "

@@ -156,6 +156,18 @@ def test_the_same_contact_twice_goes_into_a_later_request(hubspot, mocked):
     assert [o.kind for o in outcomes] == ["delivered"] * 3
 
 
+def test_a_missing_custom_property_says_how_to_set_the_account_up(hubspot, mocked):
+    answer = fixture_json("hubspot/batch_upsert_response_207.json")
+    answer["results"], answer["errors"][0]["context"]["ids"] = [], ["maya.lopez@example.com"]
+    answer["errors"][0]["message"] = (
+        'Property values were not valid: [{"isValid":false,"message":"Property \\"hub_cart_value'
+        '\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"hub_cart_value"}]')
+    mocked.add(responses.POST, UPSERT, status=207, json=answer)
+    [outcome] = hubspot.perform_batch("upsert_contact", [("a", MAYA)])
+    assert outcome.kind == "failed" and "PROPERTY_DOESNT_EXIST" in outcome.summary
+    assert "Settings → Properties: hub_cart_items, hub_cart_value" in outcome.summary
+
+
 def test_a_row_missing_from_the_answer_is_sent_again(hubspot, mocked):
     answer = fixture_json("hubspot/batch_upsert_response_200.json")
     answer["results"] = answer["results"][:1]
