@@ -41,7 +41,8 @@ class LeakyBucket:
         self._lock = threading.Lock()
 
     def _drain(self, now: float) -> None:
-        self._level = max(0.0, self._level - (now - self._at) * self.leak)
+        # A clock moved backwards (a test freezing time) drains nothing rather than refilling.
+        self._level = max(0.0, self._level - max(0.0, now - self._at) * self.leak)
         self._at = now
 
     def take(self) -> BucketState:
