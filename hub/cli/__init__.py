@@ -34,10 +34,10 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 
 def _register() -> None:
     from hub.cli import (audit, connections, customers, db, deliveries, events, recipes, serve,
-                         simulators)
+                         simulators, users)
 
     for module in (serve, db, connections, events, audit, customers, recipes, deliveries,
-                   simulators):
+                   simulators, users):
         for command in module.COMMANDS:
             main.add_command(command)
 
