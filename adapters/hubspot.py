@@ -6,8 +6,9 @@ Facts relied on (``docs/vendor-apis.md``, HubSpot):
   inputs, property values as strings; ``200`` lists ``results[]``, ``207`` adds ``errors[]``
   whose ``context.ids`` name the rejected inputs: each row gets its own outcome. An upsert by
   email is idempotent, so a row HubSpot did not mention can safely be sent again;
-- custom properties must exist in the account first; the hub writes ``hub_*`` properties
-  (``CONTACT_PROPERTIES`` below, names of our choosing);
+- custom properties must exist in the account first (``POST /crm/v3/properties/contacts``);
+  the hub writes ``hub_*`` properties (``CONTACT_PROPERTIES`` below, names of our choosing)
+  and creates any that are missing the first time HubSpot says one does not exist;
 - ``POST /crm/v3/objects/notes`` with ``hs_timestamp`` and ``hs_note_body``, associated to a
   contact with type 202 (note → contact);
 - limits per app: 100 requests per 10 s and 250,000 a day on the smallest plans (larger plans
@@ -80,6 +81,22 @@ CONTACT_PROPERTIES: dict[str, str] = {
     "lifetime_value": "hub_lifetime_value",
     "order_count": "hub_order_count",
 }
+#: How the hub's custom properties are created when an account lacks them: label, type.
+#: Money and counts are numbers (HubSpot reads "176.00" into a number property); the rest text.
+CUSTOM_PROPERTY_DEFINITIONS: dict[str, tuple[str, str]] = {
+    "hub_cart_items": ("Cart items (hub)", "string"),
+    "hub_cart_value": ("Cart value (hub)", "number"),
+    "hub_wishlist": ("Wishlist (hub)", "string"),
+    "hub_last_channel": ("Last channel seen (hub)", "string"),
+    "hub_sms_consent": ("SMS marketing consent (hub)", "string"),
+    "hub_email_consent": ("Email marketing consent (hub)", "string"),
+    "hub_last_order_name": ("Last order (hub)", "string"),
+    "hub_last_order_date": ("Last order date (hub)", "string"),
+    "hub_last_order_value": ("Last order value (hub)", "number"),
+    "hub_lifetime_value": ("Lifetime value (hub)", "number"),
+    "hub_order_count": ("Order count (hub)", "number"),
+}
+_MISSING_PROPERTY = "PROPERTY_DOESNT_EXIST"
 _MONEY_INPUTS = frozenset({"cart_value", "last_order_value", "lifetime_value"})
 _LIST_INPUTS = frozenset({"cart_items", "wishlist"})
 
@@ -157,10 +174,11 @@ def hubspot_error_text(response: requests.Response) -> str:
 
 def with_setup_hint(text: str) -> str:
     """Say what to do when HubSpot lacks one of the hub's custom contact properties."""
-    if "PROPERTY_DOESNT_EXIST" in text or "does not exist" in text:
-        names = ", ".join(sorted(p for p in CONTACT_PROPERTIES.values() if p.startswith("hub_")))
-        return (f"{text} (create the hub's contact properties in HubSpot first, under "
-                f"Settings → Properties: {names})")
+    if _MISSING_PROPERTY in text or "does not exist" in text:
+        names = ", ".join(sorted(CUSTOM_PROPERTY_DEFINITIONS))
+        return (f"{text} (the hub's contact properties must exist in HubSpot: give the private "
+                f"app the crm.schemas.contacts.write scope so the hub creates them, or add them "
+                f"under Settings → Properties: {names})")
     return text
 
 
@@ -250,7 +268,8 @@ class HubSpotAdapter(Adapter):
     auth_fields = (
         Field("access_token", "Private app access token", secret=True, placeholder="pat-…",
               help="HubSpot → Settings → Integrations → Private apps, with the scopes "
-                   "crm.objects.contacts.read and crm.objects.contacts.write."),
+                   "crm.objects.contacts.read, crm.objects.contacts.write and "
+                   "crm.schemas.contacts.write (to create the hub's contact properties)."),
         Field("client_secret", "App client secret", secret=True, required=False,
               help="Only to receive HubSpot webhooks: it signs each request."),
         Field("time_zone", "Account time zone", required=False, default="UTC",
@@ -304,6 +323,43 @@ class HubSpotAdapter(Adapter):
         return [o for o in outcomes if o is not None]
 
     def _upsert(self, rows: list[dict[str, Any]]) -> list[Outcome]:
+        outcomes = self._upsert_once(rows)
+        if not any(_MISSING_PROPERTY in o.summary for o in outcomes):
+            return outcomes
+        # The account lacks some hub_* properties: create them once, then those rows go again.
+        created = self.ensure_contact_properties()
+        if not created.ok:
+            return [replace(o, summary=f"{o.summary}; creating them failed: {created.summary}")
+                    if _MISSING_PROPERTY in o.summary else o for o in outcomes]
+        return [Outcome("retry", f"HubSpot lacked the hub's contact properties: "
+                                 f"{created.summary}; the contact will be sent again",
+                        status_code=o.status_code, retry_after=0.0, request=o.request,
+                        response=o.response)
+                if _MISSING_PROPERTY in o.summary else o for o in outcomes]
+
+    def ensure_contact_properties(self) -> Outcome:
+        """Create the hub's custom contact properties the account does not have yet."""
+        outcome, response = self.http.send("GET", "/crm/v3/properties/contacts")
+        if not outcome.ok or response is None:
+            return outcome
+        try:
+            existing = {p.get("name") for p in response.json().get("results") or []}
+        except (ValueError, AttributeError):
+            return failed("HubSpot's property list could not be read", request=outcome.request)
+        missing = [name for name in CUSTOM_PROPERTY_DEFINITIONS if name not in existing]
+        for name in missing:
+            label, kind = CUSTOM_PROPERTY_DEFINITIONS[name]
+            created, answer = self.http.send("POST", "/crm/v3/properties/contacts", json={
+                "name": name, "label": label, "type": kind,
+                "fieldType": "number" if kind == "number" else "text",
+                "groupName": "contactinformation",
+                "description": "Kept up to date by the omnichannel hub."})
+            if not created.ok and not (answer is not None and answer.status_code == 409):
+                return created
+        summary = f"created {', '.join(missing)}" if missing else "all properties exist"
+        return replace(outcome, summary=summary, result={"created": missing})
+
+    def _upsert_once(self, rows: list[dict[str, Any]]) -> list[Outcome]:
         body = {"inputs": [{"idProperty": "email", "id": row["email"],
                             "properties": contact_properties(row)} for row in rows]}
         outcome, response = self.http.send("POST", "/crm/v3/objects/contacts/batch/upsert",

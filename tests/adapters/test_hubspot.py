@@ -156,16 +156,67 @@ def test_the_same_contact_twice_goes_into_a_later_request(hubspot, mocked):
     assert [o.kind for o in outcomes] == ["delivered"] * 3
 
 
-def test_a_missing_custom_property_says_how_to_set_the_account_up(hubspot, mocked):
+PROPERTIES = BASE + "/crm/v3/properties/contacts"
+
+
+def missing_property_207() -> dict:
+    """The 207 HubSpot gives when ``hub_cart_value`` does not exist in the account."""
     answer = fixture_json("hubspot/batch_upsert_response_207.json")
     answer["results"], answer["errors"][0]["context"]["ids"] = [], ["maya.lopez@example.com"]
     answer["errors"][0]["message"] = (
         'Property values were not valid: [{"isValid":false,"message":"Property \\"hub_cart_value'
         '\\" does not exist","error":"PROPERTY_DOESNT_EXIST","name":"hub_cart_value"}]')
-    mocked.add(responses.POST, UPSERT, status=207, json=answer)
+    return answer
+
+
+def test_missing_hub_properties_are_created_and_the_row_is_sent_again(hubspot, mocked):
+    mocked.add(responses.POST, UPSERT, status=207, json=missing_property_207())
+    existing = ["email", "firstname", "lastname", "phone", "hub_cart_items", "hub_wishlist"]
+    mocked.add(responses.GET, PROPERTIES, json={"results": [{"name": n} for n in existing]})
+    mocked.add(responses.POST, PROPERTIES, status=201, json={})
+    [outcome] = hubspot.perform_batch("upsert_contact", [("a", MAYA)])
+    assert outcome.kind == "retry" and outcome.retry_after == 0.0
+    created = [sent(c) for c in mocked.calls if c.request.url == PROPERTIES and
+               c.request.method == "POST"]
+    assert [c["name"] for c in created] == [
+        "hub_cart_value", "hub_last_channel", "hub_sms_consent", "hub_email_consent",
+        "hub_last_order_name", "hub_last_order_date", "hub_last_order_value",
+        "hub_lifetime_value", "hub_order_count"]
+    assert created[0] == {"name": "hub_cart_value", "label": "Cart value (hub)", "type": "number",
+                          "fieldType": "number", "groupName": "contactinformation",
+                          "description": "Kept up to date by the omnichannel hub."}
+    assert "created hub_cart_value" in outcome.summary
+
+
+def test_without_the_schema_scope_the_row_fails_saying_how_to_set_the_account_up(hubspot, mocked):
+    mocked.add(responses.POST, UPSERT, status=207, json=missing_property_207())
+    mocked.add(responses.GET, PROPERTIES, status=403, json={
+        "status": "error", "message": "This app hasn't been granted all required scopes.",
+        "category": "MISSING_SCOPES"})
     [outcome] = hubspot.perform_batch("upsert_contact", [("a", MAYA)])
     assert outcome.kind == "failed" and "PROPERTY_DOESNT_EXIST" in outcome.summary
-    assert "Settings → Properties: hub_cart_items, hub_cart_value" in outcome.summary
+    assert "crm.schemas.contacts.write" in outcome.summary
+    assert "creating them failed: rejected (403)" in outcome.summary
+
+
+def test_against_the_simulator_a_fresh_account_gets_its_properties_then_the_contact():
+    from hub.simulators import SimConfig, Simulators, SimulatorServer
+    from hub.simulators.config import HubSpotConfig
+
+    sims = Simulators(SimConfig(hubspot=HubSpotConfig(access_token=TOKEN, custom_properties=())))
+    try:
+        with SimulatorServer(sims) as server:
+            adapter = HubSpotAdapter({**CONFIG, "api_base_url": server.url("hubspot")},
+                                     connection_id="hubspot-main")
+            [first] = adapter.perform_batch("upsert_contact", [("a", MAYA)])
+            [second] = adapter.perform_batch("upsert_contact", [("a", MAYA)])
+            note = adapter.perform("create_note", {"email": MAYA["email"], "body": "<p>cart</p>"},
+                                   idempotency_key="n")
+    finally:
+        sims.close()
+    assert first.kind == "retry", first.summary
+    assert second.kind == "delivered" and second.result["new"] is True, second.summary
+    assert note.kind == "delivered" and note.result["contact_id"] == second.result["contact_id"]
 
 
 def test_a_row_missing_from_the_answer_is_sent_again(hubspot, mocked):

@@ -354,3 +354,31 @@ CONTRACT = AdapterContract(
     connection_id="klaviyo-main",
 )
 TestKlaviyoContract = contract_tests(CONTRACT)
+
+
+# -- against the Klaviyo simulator (real HTTP) -------------------------------------------------
+def test_against_the_simulator_a_retried_event_is_one_event_and_consent_lands():
+    from hub.simulators import SimConfig, Simulators, SimulatorServer
+    from hub.simulators.config import KlaviyoConfig
+
+    sims = Simulators(SimConfig(klaviyo=KlaviyoConfig(private_key=SECRETS["klaviyo"])))
+    try:
+        with SimulatorServer(sims) as server:
+            adapter = KlaviyoAdapter({**CONFIG, "api_base_url": server.url("klaviyo")},
+                                     connection_id="klaviyo-main")
+            inputs = inputs_from_event_fixture("create_event_placed_order.json")
+            del inputs["unique_id"]
+            outcomes = [adapter.perform("track_event", inputs, idempotency_key="outbox-7")
+                        for _ in range(2)]
+            profile = adapter.perform("upsert_profile", fixture_json(
+                "klaviyo/profile_import_request.json")["data"]["attributes"], idempotency_key="p")
+            subscribed = adapter.perform_batch("subscribe_sms", [
+                ("s1", {"phone_number": "+14155550142"}), ("s2", {"phone_number": "+14155550143"})])
+            connected = adapter.test_connection()
+        assert [o.kind for o in outcomes] == ["delivered", "delivered"]
+        assert len(sims.klaviyo.events_named("Placed Order")) == 1  # the retry was a duplicate
+        assert profile.kind == "delivered" and profile.result["profile_id"]
+        assert [o.kind for o in subscribed] == ["delivered", "delivered"]
+        assert connected.kind == "delivered", connected.summary
+    finally:
+        sims.close()

@@ -379,3 +379,27 @@ CONTRACT = AdapterContract(
     connection_id="twilio-main",
 )
 TestTwilioContract = contract_tests(CONTRACT)
+
+
+# -- against the Twilio simulator (real HTTP) --------------------------------------------------
+def test_against_the_simulator_a_send_then_an_opt_out_yields_21610_and_the_fact():
+    from hub.simulators import SimConfig, Simulators, SimulatorServer
+    from hub.simulators.config import TwilioConfig
+
+    sims = Simulators(SimConfig(twilio=TwilioConfig(account_sid=SID, auth_token=SECRETS["twilio"])))
+    try:
+        with SimulatorServer(sims) as server:
+            # No public URL: no status callback is asked for (nothing here would receive it).
+            adapter = TwilioAdapter({**CONFIG, "api_base_url": server.url("twilio")},
+                                    connection_id="twilio-main")
+            sent_ok = adapter.perform("send_sms", send_inputs(), idempotency_key="d-1")
+            sims.twilio.opt_out("+14155550142")
+            refused = adapter.perform("send_sms", send_inputs(), idempotency_key="d-2")
+            connected = adapter.test_connection()
+        assert sent_ok.kind == "delivered" and sent_ok.result["sid"].startswith("SM")
+        assert refused.kind == "failed" and "21610" in refused.summary
+        assert [f.data["state"] for f in refused.facts] == ["unsubscribed"]
+        assert connected.kind == "delivered", connected.summary
+        assert len(sims.twilio.messages()) == 1
+    finally:
+        sims.close()
