@@ -129,7 +129,9 @@ class WebhookCase:
 @dataclass(frozen=True)
 class ActionCase:
     """One valid call of an action with the exact request it must send, and inputs that
-    must be refused before anything is sent. ``batch`` runs it through ``perform_batch``."""
+    must be refused before anything is sent. ``batch`` runs it through ``perform_batch``.
+    ``safe_to_resend`` overrides the action's ``idempotent`` for these inputs (a generic
+    request that carries an idempotency header may be resent after a timeout)."""
 
     action: str
     inputs: Mapping[str, Any]
@@ -139,6 +141,7 @@ class ActionCase:
     id: str = ""
     idempotency_key: str = "contract-0001"
     batch: bool = False
+    safe_to_resend: bool | None = None
 
 
 @dataclass(frozen=True)
