@@ -99,7 +99,12 @@ def canonical_events(rt: Runtime, stored: StoredEvent) -> list[CanonicalEvent]:
 
 
 def process_event(rt: Runtime, stored: StoredEvent) -> str:
-    """Everything one stored event causes; call inside a transaction. Returns its status."""
+    """Everything one stored event causes; call inside a transaction. Returns its status.
+
+    Two phases: first every canonical event of the payload updates the profiles (a Shopify
+    customer payload is a customer *and* their consent), then recipes run and see the
+    profile as the whole payload left it.
+    """
     events = canonical_events(rt, stored)
     if not events:
         rt.store.append_audit([audit.entry(
@@ -107,12 +112,15 @@ def process_event(rt: Runtime, stored: StoredEvent) -> str:
             correlation_id=stored.correlation_id,
             detail=f"{stored.adapter} {stored.topic}: nothing the hub acts on")])
         return "ignored"
-    for index, event in enumerate(events):
-        handle(rt, event, stored=stored, index=index)
+    updates = [(index, event, update_for(rt, event, stored)) for index, event in enumerate(events)]
+    for index, event, update in updates:
+        if update is not None:
+            start_runs(rt, event, update, stored=stored, index=index)
     return "done"
 
 
-def handle(rt: Runtime, event: CanonicalEvent, *, stored: StoredEvent, index: int = 0) -> None:
+def update_for(rt: Runtime, event: CanonicalEvent, stored: StoredEvent) -> ProfileUpdate | None:
+    """Validate the event and fold it into the profiles; None if it is invalid (audited)."""
     try:
         validate_event(event)
     except EventInvalid as error:
@@ -120,23 +128,32 @@ def handle(rt: Runtime, event: CanonicalEvent, *, stored: StoredEvent, index: in
             "system", "event", "map", "error", subject_id=str(stored.id),
             correlation_id=stored.correlation_id,
             detail=f"the {stored.adapter} adapter produced an invalid event: {error}")])
-        return
+        return None
     update = update_profiles(rt.store, event, region=rt.settings.phone_region,
                              event_id=stored.id, correlation_id=stored.correlation_id)
     _cancel_waits(rt, event, update, stored)
     _note_message_status(rt, event)
+    return update
+
+
+def start_runs(rt: Runtime, event: CanonicalEvent, update: ProfileUpdate, *,
+               stored: StoredEvent, index: int = 0) -> None:
+    """Start every enabled instance whose trigger matches ``event``."""
     trigger_base = f"event:{stored.id}:{index}"
+    trigger = {"event_id": stored.id, "delivery_id": stored.delivery_id,
+               "connection": stored.connection_id, "source": stored.source}
+    profile = rt.store.get_profile(update.profile.id) if update.profile else None
     for instance in rt.store.list_instances(enabled=True):
         recipe = instance.recipe
         if not runner.trigger_matches(recipe, event.name, source=stored.source,
                                       adapter=stored.adapter):
             continue
         if recipe["trigger"].get("for_each") == "wishlister":
-            for profile in update.wishlisters:
-                start_run(rt, instance, event, profile, f"{trigger_base}:{profile.id}",
-                          stored=stored, item=_wishlisted(profile, event))
+            for wisher in update.wishlisters:
+                start_run(rt, instance, event, wisher, f"{trigger_base}:{wisher.id}",
+                          stored=stored, item=_wishlisted(wisher, event), trigger=trigger)
         else:
-            start_run(rt, instance, event, update.profile, trigger_base, stored=stored)
+            start_run(rt, instance, event, profile, trigger_base, stored=stored, trigger=trigger)
 
 
 def _wishlisted(profile: Profile, event: CanonicalEvent) -> list[dict[str, Any]]:
@@ -193,29 +210,33 @@ def _note_message_status(rt: Runtime, event: CanonicalEvent) -> None:
 
 # -- runs ------------------------------------------------------------------------------------
 def context_for(rt: Runtime, instance: Instance, event: dict[str, Any],
-                profile: Profile | None, item: Any = None) -> dict[str, Any]:
-    """What expressions see: ``event``, ``profile``, ``params``, ``item``, ``now``, ``today``."""
+                profile: Profile | None, item: Any = None,
+                trigger: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What expressions see: ``event``, ``profile``, ``params``, ``item`` (for_each), ``trigger``
+    (the stored event's ids), ``now``, ``today`` (the shop's date), ``shop``."""
     now = clock.now()
     quiet = _quiet_hours(rt.settings.quiet_hours, rt.settings.timezone)
     return {
         "event": event, "profile": profile.to_dict() if profile else None,
-        "params": instance.params, "item": item, "now": clock.iso(now),
+        "params": instance.params, "item": item, "trigger": trigger or {}, "now": clock.iso(now),
         "today": quiet.local_date(now), "shop": {"timezone": rt.settings.timezone},
     }
 
 
 def start_run(rt: Runtime, instance: Instance, event: CanonicalEvent, profile: Profile | None,
-              trigger_key: str, *, stored: StoredEvent | None, item: Any = None) -> Run | None:
+              trigger_key: str, *, stored: StoredEvent | None, item: Any = None,
+              trigger: dict[str, Any] | None = None) -> Run | None:
     event_dict = event.to_dict()
     run = rt.store.create_run(
         instance, trigger_key, event_id=stored.id if stored else None,
         profile_id=profile.id if profile else None,
         correlation_id=stored.correlation_id if stored else audit.new_correlation_id(),
-        context={"event": event_dict, "item": item},
+        context={"event": event_dict, "item": item, "trigger": trigger or {}},
     )
     if run is None:
         return None  # this instance handled this trigger before: a replay changes nothing
-    result = runner.run(instance.recipe, context_for(rt, instance, event_dict, profile, item))
+    result = runner.run(instance.recipe,
+                        context_for(rt, instance, event_dict, profile, item, trigger))
     apply_result(rt, instance, run, result, event, profile)
     return run
 
@@ -359,7 +380,8 @@ def _resume(rt: Runtime, owner: str, wait: Wait) -> None:
         raise LeaseLost(str(wait.id))
     profile = rt.store.get_profile(run.profile_id) if run.profile_id else None
     event = run.context.get("event") or {}
-    context = context_for(rt, instance, event, profile, run.context.get("item"))
+    context = context_for(rt, instance, event, profile, run.context.get("item"),
+                          run.context.get("trigger"))
     steps = [dict(s, status="done") if s.get("kind") == "wait" and s.get("status") == "waiting"
              else s for s in run.steps]
     result = runner.run(instance.recipe, context, start=wait.resume_at, previous=steps)

@@ -31,11 +31,12 @@ class ExpressionError(ValueError):
 
 
 def _money(value: Any, currency: str = "") -> str:
+    """``49.0`` → ``49``, ``49.5`` → ``49.50``: how a price reads in a message."""
     try:
         amount = Decimal(str(value))
     except (InvalidOperation, ValueError):
         return str(value)
-    text = f"{amount:,.2f}"
+    text = f"{amount:,.0f}" if amount == amount.to_integral_value() else f"{amount:,.2f}"
     return f"{text} {currency}".strip()
 
 

@@ -61,7 +61,7 @@ CASES = [
     ("unknown input", broken(steps__0__with={"metric": "m", "colour": "red"}),
      "steps/0/with/colour", "takes no input 'colour'"),
     ("constant input of the wrong type", broken(steps__0__with={"metric": "m", "value": "lots"}),
-     "steps/0/with/value", "'lots' is not of type 'number'"),
+     "steps/0/with/value", "'lots' does not match"),
     ("expression does not parse", broken(steps__0__with={"metric": "{{ params.metric ", "email": "a"}),
      "steps/0/with/metric", "does not parse"),
     ("undeclared param", broken(when="{{ params.minimum_total < 10 }}"), "params",

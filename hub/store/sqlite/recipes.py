@@ -178,8 +178,7 @@ class RecipesMixin(SqliteBase):
             for profile_id in profiles:
                 cancelled += [_wait(r) for r in self.conn.execute(
                     "UPDATE waits SET status = 'cancelled', ended_at = ?, ended_by = ?"
-                    " WHERE status = 'pending' AND cancel_event = ? AND cancel_key IS NULL"
-                    " AND profile_id = ? RETURNING *",
+                    " WHERE status = 'pending' AND cancel_event = ? AND profile_id = ? RETURNING *",
                     (now, ended_by, event_name, profile_id)).fetchall()]
         return cancelled
 
