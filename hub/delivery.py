@@ -117,12 +117,14 @@ def _quiet_hours(window: str, timezone: str) -> QuietHours:
 def _pace(rt: Runtime, adapter: Adapter, action_name: str) -> float:
     """Seconds to hold back so this connection stays under the vendor's documented limits."""
     wait = 0.0
+    hub_seconds_per_real_second = 1.0 / clock.real_seconds(1.0)  # >1 in a sped-up demo
     for limit in adapter.rate_limits:
         if limit.scope not in ("all", action_name):
             continue
         key = f"{adapter.connection_id}|{limit.scope}|{limit.per_seconds:g}"
         wait = max(wait, rt.store.take_pacing_slot(
-            key, interval=limit.per_seconds / limit.requests, burst=limit.requests))
+            key, interval=limit.per_seconds / limit.requests * hub_seconds_per_real_second,
+            burst=limit.requests))
         if wait > 0:
             break
     return wait

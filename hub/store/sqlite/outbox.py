@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from datetime import timedelta
 from typing import Iterable
 
@@ -174,10 +173,10 @@ class OutboxMixin(SqliteBase):
     def take_pacing_slot(self, key: str, *, interval: float, burst: int) -> float:
         """Generic cell rate algorithm, shared by every process through the store.
 
-        Returns 0 when a request may go now (and books it), else the seconds to wait.
-        Real time, not the hub's clock: vendors count real seconds even in a sped-up demo.
+        Returns 0 when a request may go now (and books it), else the seconds to wait, in the
+        hub's clock (the caller scales ``interval`` when the clock runs faster than real time).
         """
-        now = time.time()
+        now = clock.now().timestamp()
         tolerance = interval * max(burst - 1, 0)
         with self.atomic():
             row = self.conn.execute("SELECT tat FROM pacing WHERE key = ?", (key,)).fetchone()
