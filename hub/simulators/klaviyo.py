@@ -31,6 +31,10 @@ from hub.simulators.vendor import VendorSim, json_response, new_uuid
 JSON_API = "application/vnd.api+json"
 _REVISION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.pre|\.beta)?$")
 _ULID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+KNOWN_PATHS = frozenset({
+    "/api/events/", "/api/profile-import/", "/api/accounts/",
+    "/api/profile-subscription-bulk-create-jobs/", "/api/profile-subscription-bulk-delete-jobs/",
+})
 
 
 def _error(status: int, code: str, title: str, detail: str, pointer: str | None = None,
@@ -230,6 +234,10 @@ class KlaviyoSim(VendorSim):
         @bp.route("/api/<path:rest>", methods=["GET", "POST", "PATCH", "DELETE"])
         @endpoint("unknown", body=False)
         def unknown(rest: str) -> Response:
+            if f"/api/{rest}" in KNOWN_PATHS:
+                return errors_response(405, [_error(
+                    405, "method_not_allowed", "Method not allowed.",
+                    f'Method "{request.method}" not allowed.')])
             return errors_response(404, [_error(404, "not_found", "Not found.",
                                                 f"No endpoint at /api/{rest}.")])
 
