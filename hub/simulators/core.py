@@ -20,6 +20,7 @@ from hub.simulators.klaviyo import KlaviyoSim
 from hub.simulators.shopify import ShopifySim
 from hub.simulators.twilio import TwilioSim
 from hub.simulators.vendor import VendorSim
+from hub.simulators.wishlist import WishlistSim
 
 
 class Simulators:
@@ -35,6 +36,9 @@ class Simulators:
         self.klaviyo = KlaviyoSim(self.config.klaviyo)
         self.twilio = TwilioSim(self.config.twilio, self.dispatcher)
         self.hubspot = HubSpotSim(self.config.hubspot)
+        #: Senders only: the wishlist app has no API the hub calls.
+        self.wishlist = WishlistSim(self.config.wishlist_secret, self.config.swym_token,
+                                    self.config.shopify.shop_domain)
         self.vendors: dict[str, VendorSim] = {
             v.name: v for v in (self.shopify, self.klaviyo, self.twilio, self.hubspot)}
         for vendor, settings in (faults or {}).items():
