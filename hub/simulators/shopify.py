@@ -22,7 +22,6 @@ from typing import Any, Callable, Mapping
 
 from flask import Blueprint, Response, request
 
-from hub import clock
 from hub.simulators import shopify_data as data
 from hub.simulators.config import ShopifyConfig
 from hub.simulators.delivery import Dispatcher, Sleep, WebhookDelivery
