@@ -40,7 +40,8 @@ def class_name_for(name: str) -> str:
 def render(template: str, name: str, title: str) -> str:
     header = "-".join(part.capitalize() for part in name.split("_"))
     return (template.replace("{{Class}}", class_name_for(name)).replace("{{Header}}", header)
-            .replace("{{title}}", title).replace("{{name}}", name))
+            .replace("{{title}}", title).replace("{{host}}", name.replace("_", "-"))
+            .replace("{{name}}", name))
 
 
 def new_adapter(name: str, root: Path, *, title: str | None = None, register: bool = True) -> Scaffold:
