@@ -134,3 +134,20 @@ def test_reset_restores_seed_data_and_clears_faults_log_and_counters(sims, serve
     assert statuses(server, 1) == [200]
     assert sims.twilio.opted_out == frozenset()
     assert len(sims.requests()) == 1
+
+
+def test_counting_state_holds_under_concurrent_requests(frozen_clock):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hub.simulators.config import ShopifyConfig
+
+    sims = Simulators(fixture_config(shopify=ShopifyConfig(
+        access_token=SECRETS["shopify_access_token"], bucket_size=15)),
+        faults={"shopify": Faults(fail_next=5)})
+    with SimulatorServer(sims) as server, ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: requests.get(shop_url(server), headers=SHOP)
+                              .status_code, range(40)))
+    assert codes.count(503) == 5          # fail_next: exactly five, whoever came first
+    assert codes.count(200) == 15         # the bucket: exactly its size, no leak (frozen)
+    assert codes.count(429) == 20
+    assert len(sims.requests("shopify")) == 40
