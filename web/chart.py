@@ -98,7 +98,7 @@ def render_svg(data: list[Bucket], *, title: str) -> Markup:
     for fraction in (0, .5, 1):
         y = top + plot_h * (1 - fraction)
         parts.append(f'<line class="grid-line" x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{round(scale * fraction)}</text>')
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{scale * fraction:g}</text>')
     every = max(1, len(data) // 8)
     for index, bucket in enumerate(data):
         x0 = left + index * group_w + 2
