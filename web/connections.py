@@ -20,6 +20,7 @@ from adapters.base import Adapter
 from adapters.http import Outcome
 from hub import connections as hub_connections
 from hub.connections import ConnectionInvalid, ConnectionView
+from hub.redact import redact_text
 from web.access import current_user
 
 bp = Blueprint("connections", __name__, url_prefix="/connections")
@@ -43,15 +44,18 @@ def webhook_url(connection_id: str) -> str:
 
 
 def explain(outcome: Outcome) -> CheckResult:
-    """Turn an adapter's ``Outcome`` into a sentence a shop owner can act on."""
+    """Turn an adapter's ``Outcome`` into a sentence a shop owner can act on.
+
+    The vendor's own words are redacted first: an error may echo the credential back.
+    """
+    said = redact_text(outcome.summary)
     if outcome.ok:
         return CheckResult(True, "It works: the service answered and accepted the credentials.",
-                           outcome.summary)
+                           said)
     if outcome.kind in ("retry", "unknown", "paced"):
         return CheckResult(False, "The service could not be reached just now. Check the address "
-                                  "and try again in a minute.", outcome.summary)
-    return CheckResult(False, "The service refused: check the credentials you entered.",
-                       outcome.summary)
+                                  "and try again in a minute.", said)
+    return CheckResult(False, "The service refused: check the credentials you entered.", said)
 
 
 def _adapter_or_404(name: str) -> type[Adapter]:
