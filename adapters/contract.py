@@ -203,7 +203,9 @@ class DictMemory:
     """The adapter memory of tests: values round-trip through JSON like the store's."""
 
     def __init__(self, initial: Mapping[str, Any] | None = None) -> None:
-        self.values: dict[str, Any] = {k: json.loads(json.dumps(v)) for k, v in (initial or {}).items()}
+        self.values: dict[str, Any] = {}
+        for key, value in (initial or {}).items():
+            self.put(key, value)
 
     def get(self, key: str) -> Any | None:
         return self.values.get(key)
@@ -219,15 +221,17 @@ def assert_request_matches(sent: requests.PreparedRequest, expected: Request) ->
     got, want = urlsplit(sent.url or ""), urlsplit(expected.url)
     assert (got.scheme, got.netloc, got.path) == (want.scheme, want.netloc, want.path), (
         f"sent to {sent.url}, expected {expected.url}")
-    assert parse_qs(got.query, keep_blank_values=True) == parse_qs(want.query, keep_blank_values=True), (
-        f"query {got.query!r} differs from {want.query!r}")
+    query, wanted = (parse_qs(u.query, keep_blank_values=True) for u in (got, want))
+    assert query == wanted, f"query {got.query!r} differs from {want.query!r}"
     for name, value in expected.headers.items():
-        assert sent.headers.get(name) == value, f"header {name}: {sent.headers.get(name)!r} != {value!r}"
+        given = sent.headers.get(name)
+        assert given == value, f"header {name}: {given!r} != {value!r}"
     body = sent.body.decode() if isinstance(sent.body, bytes) else (sent.body or "")
     if expected.json is not None:
         assert json.loads(body) == expected.json, f"JSON body differs:\n{body}"
     if expected.form is not None:
-        form = {k: v[0] if len(v) == 1 else v for k, v in parse_qs(body, keep_blank_values=True).items()}
+        fields = parse_qs(body, keep_blank_values=True)
+        form = {k: v[0] if len(v) == 1 else v for k, v in fields.items()}
         assert form == dict(expected.form), f"form body differs: {form}"
 
 
@@ -242,7 +246,8 @@ def outcome_text(outcome: Outcome) -> str:
                       default=str)
 
 
-def run_action(adapter: Adapter, case: ActionCase, inputs: Mapping[str, Any] | None = None) -> Outcome:
+def run_action(adapter: Adapter, case: ActionCase,
+               inputs: Mapping[str, Any] | None = None) -> Outcome:
     inputs = case.inputs if inputs is None else inputs
     if case.batch:
         outcomes = adapter.perform_batch(case.action, [(case.idempotency_key, inputs)])

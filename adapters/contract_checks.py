@@ -44,7 +44,8 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 def _with_headers(request: WebhookRequest, headers: Mapping[str, str], body: bytes | None = None,
                   drop: Sequence[str] = ()) -> WebhookRequest:
     kept = {k: v for k, v in request.headers.items() if k.lower() not in {d.lower() for d in drop}}
-    return replace(request, headers={**kept, **headers}, body=request.body if body is None else body)
+    return replace(request, headers={**kept, **headers},
+                   body=request.body if body is None else body)
 
 
 def _forged(value: str) -> str:
@@ -70,7 +71,8 @@ def _expect_rejected(contract: AdapterContract, case: WebhookCase, request: Webh
     assert_no_secret(contract, str(caught.value))
 
 
-def _events_of(contract: AdapterContract, case: WebhookCase) -> tuple[ParsedWebhook, list[CanonicalEvent]]:
+def _events_of(contract: AdapterContract,
+               case: WebhookCase) -> tuple[ParsedWebhook, list[CanonicalEvent]]:
     adapter = contract.build(**case.config)
     parsed = adapter.parse_webhook(case.request)
     return parsed, adapter.to_events(parsed.topic, parsed.payload, DictMemory(case.memory))
@@ -115,14 +117,14 @@ def _first_case_per_action(contract: AdapterContract) -> list[ActionCase]:
 def declaration_checks(contract: AdapterContract) -> dict[str, Any]:
     cls = contract.adapter
 
-    def test_adapter_is_registered_under_its_name(self: Any) -> None:
+    def test_adapter_is_registered_under_its_name(self) -> None:
         from adapters import REGISTRY
 
         assert _NAME.match(cls.name), f"adapter name {cls.name!r} must be lower_snake_case"
         assert cls.title.strip(), "a title shop owners can read is required"
         assert REGISTRY.get(cls.name) is cls, f"add {cls.__name__} to adapters/__init__.py REGISTRY"
 
-    def test_auth_fields_are_unique_and_their_defaults_fit(self: Any) -> None:
+    def test_auth_fields_are_unique_and_their_defaults_fit(self) -> None:
         names = [f.name for f in cls.auth_fields]
         assert len(names) == len(set(names)), f"duplicate auth fields in {names}"
         for f in cls.auth_fields:
@@ -131,7 +133,7 @@ def declaration_checks(contract: AdapterContract) -> dict[str, Any]:
                 assert re.fullmatch(f.pattern, f.default), f"default of {f.name} breaks its pattern"
             assert not (f.secret and f.default), f"secret field {f.name} must not have a default"
 
-    def test_outbound_base_url_is_a_setting(self: Any) -> None:
+    def test_outbound_base_url_is_a_setting(self) -> None:
         field = next((f for f in cls.auth_fields if f.name == "api_base_url"), None)
         assert field is not None, "adapters that call out declare an api_base_url field"
         assert not field.secret and not field.required
@@ -139,24 +141,25 @@ def declaration_checks(contract: AdapterContract) -> dict[str, Any]:
         assert isinstance(http, HttpClient)
         assert http.url("/x").startswith("http://127.0.0.1:9/sim/"), http.url("/x")
 
-    def test_every_emitted_event_is_canonical(self: Any) -> None:
+    def test_every_emitted_event_is_canonical(self) -> None:
         unknown = declared_events(cls) - set(EVENT_NAMES)
         assert not unknown, f"not canonical events: {sorted(unknown)}"
         topics = [t.name for t in cls.topics]
         assert len(topics) == len(set(topics)), f"duplicate topics in {topics}"
 
-    def test_actions_declare_valid_input_schemas_and_methods(self: Any) -> None:
+    def test_actions_declare_valid_input_schemas_and_methods(self) -> None:
         names = [a.name for a in cls.actions]
         assert len(names) == len(set(names)), f"duplicate actions in {names}"
         for action in cls.actions:
             jsonschema.Draft202012Validator.check_schema(action.input_schema)
-            assert action.input_schema.get("type") == "object", f"{action.name}: inputs are an object"
+            assert action.input_schema.get("type") == "object", f"{action.name}: not an object"
             assert callable(getattr(cls, f"action_{action.name}", None)), f"no action_{action.name}"
             if action.batch_size > 1:
-                assert callable(getattr(cls, f"batch_{action.name}", None)), f"no batch_{action.name}"
+                method = f"batch_{action.name}"
+                assert callable(getattr(cls, method, None)), f"no {method}"
             assert action.consent in (None, "email", "sms"), action.consent
 
-    def test_polls_and_rate_limits_are_well_formed(self: Any) -> None:
+    def test_polls_and_rate_limits_are_well_formed(self) -> None:
         for poll in cls.polls:
             assert callable(getattr(cls, f"poll_{poll.name}", None)), f"no poll_{poll.name}"
             assert poll.every_seconds > 0 and poll.emits
@@ -165,7 +168,7 @@ def declaration_checks(contract: AdapterContract) -> dict[str, Any]:
             assert limit.requests > 0 and limit.per_seconds > 0
             assert limit.scope == "all" or limit.scope in actions, f"unknown scope {limit.scope}"
 
-    def test_every_topic_action_and_poll_has_a_contract_case(self: Any) -> None:
+    def test_every_topic_action_and_poll_has_a_contract_case(self) -> None:
         tested_topics = {contract.build(**c.config).parse_webhook(c.request).topic
                          for c in contract.webhooks}
         missing = [t.name for t in cls.topics if t.name != "*" and t.name not in tested_topics]
@@ -177,7 +180,7 @@ def declaration_checks(contract: AdapterContract) -> dict[str, Any]:
         missing_polls = {p.name for p in cls.polls} - {c.poll for c in contract.polls}
         assert not missing_polls, f"polls without a PollCase: {sorted(missing_polls)}"
 
-    def test_repr_shows_no_secret(self: Any) -> None:
+    def test_repr_shows_no_secret(self) -> None:
         adapter = contract.build()
         assert_no_secret(contract, repr(adapter), str(adapter))
 
@@ -195,27 +198,28 @@ def webhook_checks(contract: AdapterContract) -> dict[str, Any]:
     body_signed = [c for c in cases if c.signs_body]
 
     @each
-    def test_webhook_verifies_with_the_right_secret(self: Any, case: WebhookCase) -> None:
+    def test_webhook_verifies_with_the_right_secret(self, case: WebhookCase) -> None:
         _verify(contract, case, case.request)
 
     @each
-    def test_webhook_is_rejected_with_a_wrong_secret(self: Any, case: WebhookCase) -> None:
-        _expect_rejected(contract, case, case.request, contract.build(**contract.wrong_secrets(case.config)))
+    def test_webhook_is_rejected_with_a_wrong_secret(self, case: WebhookCase) -> None:
+        wrong = contract.build(**contract.wrong_secrets(case.config))
+        _expect_rejected(contract, case, case.request, wrong)
 
     @each
-    def test_webhook_is_rejected_with_a_forged_signature(self: Any, case: WebhookCase) -> None:
+    def test_webhook_is_rejected_with_a_forged_signature(self, case: WebhookCase) -> None:
         name = case.signature_headers[0]
         value = case.request.header(name)
         assert value, f"{case.id}: no {name} header to forge"
         _expect_rejected(contract, case, _with_headers(case.request, {name: _forged(value)}))
 
     @each
-    def test_webhook_is_rejected_without_a_signature(self: Any, case: WebhookCase) -> None:
+    def test_webhook_is_rejected_without_a_signature(self, case: WebhookCase) -> None:
         _expect_rejected(contract, case,
                          _with_headers(case.request, {}, drop=case.signature_headers))
 
     @each
-    def test_webhook_parses_to_its_topic_and_a_stable_delivery_id(self: Any, case: WebhookCase) -> None:
+    def test_webhook_parses_to_its_topic_and_a_stable_delivery_id(self, case: WebhookCase) -> None:
         adapter = contract.build(**case.config)
         first, again = adapter.parse_webhook(case.request), adapter.parse_webhook(case.request)
         assert first.delivery_id and first.delivery_id == again.delivery_id
@@ -224,7 +228,7 @@ def webhook_checks(contract: AdapterContract) -> dict[str, Any]:
         _declared_for(contract.adapter, first.topic)  # raises TopicUnknown for an undeclared one
 
     @each
-    def test_webhook_becomes_the_expected_canonical_events(self: Any, case: WebhookCase) -> None:
+    def test_webhook_becomes_the_expected_canonical_events(self, case: WebhookCase) -> None:
         parsed, events = _events_of(contract, case)
         assert tuple(e.name for e in events) == tuple(case.emits)
         declared = _declared_for(contract.adapter, parsed.topic)
@@ -237,7 +241,7 @@ def webhook_checks(contract: AdapterContract) -> dict[str, Any]:
     checks = {k: v for k, v in locals().items() if k.startswith("test_")}
     if body_signed:
         @pytest.mark.parametrize("case", body_signed, ids=_ids(body_signed, lambda c: c.id))
-        def test_webhook_is_rejected_when_the_body_was_changed(self: Any, case: WebhookCase) -> None:
+        def test_webhook_is_rejected_when_the_body_was_changed(self, case: WebhookCase) -> None:
             changed = case.request.body.replace(b"{", b"{ ", 1) + b" "
             _expect_rejected(contract, case, _with_headers(case.request, {}, body=changed))
 
@@ -245,7 +249,7 @@ def webhook_checks(contract: AdapterContract) -> dict[str, Any]:
             test_webhook_is_rejected_when_the_body_was_changed)
     if stale:
         @pytest.mark.parametrize("case", stale, ids=_ids(stale, lambda c: c.id))
-        def test_webhook_is_rejected_when_its_timestamp_is_stale(self: Any, case: WebhookCase) -> None:
+        def test_webhook_is_rejected_when_its_timestamp_is_stale(self, case: WebhookCase) -> None:
             _expect_rejected(contract, case, case.request, at=case.stale_at)
 
         checks["test_webhook_is_rejected_when_its_timestamp_is_stale"] = (
@@ -269,7 +273,7 @@ def action_checks(contract: AdapterContract) -> dict[str, Any]:
         return outcome
 
     @each
-    def test_action_sends_the_vendors_request(self: Any, case: ActionCase) -> None:
+    def test_action_sends_the_vendors_request(self, case: ActionCase) -> None:
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             answer_every_call(mock, case.exchange.reply)
             outcome = run_action(contract.build(), case)
@@ -279,7 +283,7 @@ def action_checks(contract: AdapterContract) -> dict[str, Any]:
         assert_no_secret(contract, outcome_text(outcome))
 
     @each
-    def test_action_refuses_invalid_inputs_before_sending(self: Any, case: ActionCase) -> None:
+    def test_action_refuses_invalid_inputs_before_sending(self, case: ActionCase) -> None:
         for inputs in case.invalid:
             with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
                 answer_every_call(mock, case.exchange.reply)
@@ -288,24 +292,24 @@ def action_checks(contract: AdapterContract) -> dict[str, Any]:
             assert outcome.kind == "failed" and outcome.summary
 
     @per_action
-    def test_rate_limited_action_retries_after_the_vendors_wait(self: Any, case: ActionCase) -> None:
+    def test_rate_limited_action_retries_after_the_vendors_wait(self, case: ActionCase) -> None:
         outcome = attempt(case, contract.rate_limited)
         assert outcome.kind == "retry", outcome.summary
         assert outcome.retry_after == contract.expected_wait()
 
     @per_action
     @pytest.mark.parametrize("status", [500, 502, 503])
-    def test_server_error_is_retried(self: Any, case: ActionCase, status: int) -> None:
+    def test_server_error_is_retried(self, case: ActionCase, status: int) -> None:
         outcome = attempt(case, Reply(status, body="upstream trouble"))
         assert outcome.kind == "retry", outcome.summary
 
     @per_action
-    def test_refused_connection_and_connect_timeout_are_retried(self: Any, case: ActionCase) -> None:
+    def test_refused_connection_and_connect_timeout_are_retried(self, case: ActionCase) -> None:
         for error in (requests.ConnectionError("Connection refused"), requests.ConnectTimeout()):
             assert attempt(case, error).kind == "retry"
 
     @per_action
-    def test_read_timeout_is_unknown_unless_the_action_is_idempotent(self: Any, case: ActionCase) -> None:
+    def test_read_timeout_is_unknown_unless_idempotent(self, case: ActionCase) -> None:
         outcome = attempt(case, requests.ReadTimeout())
         safe = case.safe_to_resend
         if contract.adapter.action(case.action).idempotent if safe is None else safe:
@@ -314,13 +318,13 @@ def action_checks(contract: AdapterContract) -> dict[str, Any]:
             assert outcome.kind == "unknown", "a resend could act twice: the outcome is unknown"
 
     @per_action
-    def test_client_error_fails_in_the_vendors_words(self: Any, case: ActionCase) -> None:
+    def test_client_error_fails_in_the_vendors_words(self, case: ActionCase) -> None:
         outcome = attempt(case, contract.client_error)
         assert outcome.kind == "failed", outcome.summary
         assert contract.client_error_text in outcome.summary
 
     @per_action
-    def test_no_secret_reaches_the_logs(self: Any, case: ActionCase, caplog: Any) -> None:
+    def test_no_secret_reaches_the_logs(self, case: ActionCase, caplog: Any) -> None:
         caplog.set_level(logging.DEBUG)
         for reply in (case.exchange.reply, contract.client_error, contract.rate_limited):
             attempt(case, reply)
@@ -344,7 +348,7 @@ def poll_checks(contract: AdapterContract) -> dict[str, Any]:
     restarts = [(c, k) for c in cases for k in range(1, len(c.pages))]
 
     @each
-    def test_poll_reads_every_page_once(self: Any, case: PollCase) -> None:
+    def test_poll_reads_every_page_once(self, case: PollCase) -> None:
         committed: list[str] = []
         with responses.RequestsMock() as mock:
             _register_pages(mock, case)
@@ -368,7 +372,7 @@ def poll_checks(contract: AdapterContract) -> dict[str, Any]:
         assert committed == list(case.delivery_ids)
 
     @each
-    def test_rate_limited_poll_retries_after_the_vendors_wait(self: Any, case: PollCase) -> None:
+    def test_rate_limited_poll_retries_after_the_vendors_wait(self, case: PollCase) -> None:
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             answer_every_call(mock, contract.rate_limited)
             with pytest.raises(PollFailed) as caught:
@@ -378,7 +382,7 @@ def poll_checks(contract: AdapterContract) -> dict[str, Any]:
         assert_no_secret(contract, outcome_text(caught.value.outcome), str(caught.value))
 
     @each
-    def test_rejected_poll_fails_in_the_vendors_words(self: Any, case: PollCase) -> None:
+    def test_rejected_poll_fails_in_the_vendors_words(self, case: PollCase) -> None:
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             answer_every_call(mock, contract.client_error)
             with pytest.raises(PollFailed) as caught:
@@ -393,7 +397,7 @@ def connection_test_checks(contract: AdapterContract) -> dict[str, Any]:
     exchange = contract.connection_test
     assert exchange is not None
 
-    def test_connection_test_makes_one_harmless_call(self: Any) -> None:
+    def test_connection_test_makes_one_harmless_call(self) -> None:
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             answer_every_call(mock, exchange.reply)
             outcome = contract.build().test_connection()
@@ -403,7 +407,7 @@ def connection_test_checks(contract: AdapterContract) -> dict[str, Any]:
         assert outcome.kind == "delivered", outcome.summary
         assert_no_secret(contract, outcome_text(outcome))
 
-    def test_connection_test_reports_a_rejection(self: Any) -> None:
+    def test_connection_test_reports_a_rejection(self) -> None:
         with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
             answer_every_call(mock, contract.client_error)
             outcome = contract.build().test_connection()
@@ -425,6 +429,6 @@ def build_suite(contract: AdapterContract) -> type:
         checks.update(connection_test_checks(contract))
     name = f"Test{contract.adapter.__name__}Contract"
     suite = type(name, (), {"contract": contract, **checks,
-                            "__doc__": f"The adapter contract, held by {contract.adapter.__name__}."})
+                            "__doc__": f"The contract, held by {contract.adapter.__name__}."})
     return suite
 

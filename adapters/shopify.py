@@ -37,6 +37,8 @@ from adapters.http import HttpClient, Outcome, default_error_text, failed
 from adapters.pagination import PollFailed, json_list, next_link
 from hub.events import CanonicalEvent, CustomerRef, utc_iso
 
+Payload = dict[str, Any]
+
 #: Re-read this much before the newest change seen, so a change stamped in the same second as
 #: the last page is not missed; re-read items dedupe on their (id, updated_at) delivery id.
 POLL_OVERLAP = timedelta(minutes=1)
@@ -63,12 +65,14 @@ def shopify_error_text(response: requests.Response) -> str:
 class ShopifyAdapter(Adapter):
     name = "shopify"
     title = "Shopify"
-    description = "Your online store and point of sale: customers, carts, checkouts, orders, products."
+    description = ("Your online store and point of sale: customers, carts, checkouts, orders, "
+                   "products.")
     auth_fields = (
         Field("webhook_secret", "Webhook signing secret", secret=True,
               help="The app's client secret (or the signing key shown under Settings → "
                    "Notifications → Webhooks). Shopify signs every webhook with it."),
-        Field("shop_domain", "Shop domain", required=False, pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$",
+        Field("shop_domain", "Shop domain", required=False,
+              pattern=r"^[a-z0-9][a-z0-9-]*\.myshopify\.com$",
               placeholder="northwind-boutique.myshopify.com",
               help="Needed for polling and the connection test."),
         Field("access_token", "Admin API access token", secret=True, required=False,
@@ -141,7 +145,8 @@ class ShopifyAdapter(Adapter):
         base = self.config.get("api_base_url") or (
             f"https://{self.config['shop_domain']}" if self.config.get("shop_domain") else "")
         if not base or not self.config.get("access_token"):
-            raise ValueError("Shopify API calls need shop_domain (or api_base_url) and access_token")
+            raise ValueError(
+                "Shopify API calls need shop_domain (or api_base_url) and access_token")
         return HttpClient(base, headers={"X-Shopify-Access-Token": self.config["access_token"],
                                          "Accept": "application/json"},
                           error_text=shopify_error_text)
@@ -200,8 +205,8 @@ class ShopifyAdapter(Adapter):
         for item in items:
             changed = utc_iso(item.get("updated_at") or item["created_at"])
             newest = max(newest or changed, changed)
-            pages.append(ParsedWebhook(topic=topic_of(item), delivery_id=f"{resource}:{item['id']}:{changed}",
-                                       payload=item, occurred_at=changed))
+            pages.append(ParsedWebhook(topic=topic_of(item), payload=item, occurred_at=changed,
+                                       delivery_id=f"{resource}:{item['id']}:{changed}"))
         following = next_link(response)
         if following:
             return PollPage(pages, {"since": state.get("since"), "next_url": following,
@@ -210,9 +215,9 @@ class ShopifyAdapter(Adapter):
         return PollPage(pages, {"since": since, "next_url": None, "newest": newest}, done=True)
 
     # -- translators: one vendor resource → canonical events -------------------------------
-    def _customers(self, topic: str, payload: dict[str, Any], memory: Memory) -> list[CanonicalEvent]:
+    def _customers(self, topic: str, payload: Payload, memory: Memory) -> list[CanonicalEvent]:
         customer_id = _id(payload.get("id"))
-        at = utc_iso(payload.get("updated_at") or payload["created_at"])
+        at = _changed_at(payload)
         ref = CustomerRef(email=payload.get("email") or None, phone=payload.get("phone") or None,
                           external_ids={"shopify": customer_id} if customer_id else {},
                           first_name=payload.get("first_name"), last_name=payload.get("last_name"))
@@ -232,18 +237,18 @@ class ShopifyAdapter(Adapter):
                     "reason": change["reason"]}, ref, customer_id, payload))
         return events
 
-    def _carts(self, topic: str, payload: dict[str, Any], memory: Memory) -> list[CanonicalEvent]:
+    def _carts(self, topic: str, payload: Payload, memory: Memory) -> list[CanonicalEvent]:
         currency = self.config.get("currency") or None
         items = [_line_item(i, currency) for i in payload.get("line_items") or []]
-        value = sum((Decimal(str(i.get("line_price") or 0)) for i in payload.get("line_items") or []),
-                    Decimal(0))
+        lines = payload.get("line_items") or []
+        value = sum((Decimal(str(i.get("line_price") or 0)) for i in lines), Decimal(0))
         token = payload.get("token") or _id(payload.get("id"))
-        return [self._event("cart.updated", utc_iso(payload.get("updated_at") or payload["created_at"]), {
+        return [self._event("cart.updated", _changed_at(payload), {
             "cart_token": token, "checkout_token": None, "line_items": items,
             "value": float(value), "currency": currency, "recovery_url": None, "completed_at": None,
         }, CustomerRef(), token, payload)]
 
-    def _checkouts(self, topic: str, payload: dict[str, Any], memory: Memory) -> list[CanonicalEvent]:
+    def _checkouts(self, topic: str, payload: Payload, memory: Memory) -> list[CanonicalEvent]:
         currency = payload.get("currency") or payload.get("presentment_currency") or None
         buyer = payload.get("customer") or {}
         address = payload.get("shipping_address") or payload.get("billing_address") or {}
@@ -254,7 +259,7 @@ class ShopifyAdapter(Adapter):
             first_name=buyer.get("first_name") or address.get("first_name"),
             last_name=buyer.get("last_name") or address.get("last_name"))
         name = "checkout.started" if topic.endswith("create") else "checkout.updated"
-        return [self._event(name, utc_iso(payload.get("updated_at") or payload["created_at"]), {
+        return [self._event(name, _changed_at(payload), {
             "cart_token": payload.get("cart_token") or None, "checkout_token": payload["token"],
             "line_items": [_line_item(i, currency) for i in payload.get("line_items") or []],
             "value": _money(payload.get("total_price")), "currency": currency,
@@ -262,20 +267,23 @@ class ShopifyAdapter(Adapter):
             "completed_at": _time_or_none(payload.get("completed_at")),
         }, ref, payload["token"], payload)]
 
-    def _orders(self, topic: str, payload: dict[str, Any], memory: Memory) -> list[CanonicalEvent]:
+    def _orders(self, topic: str, payload: Payload, memory: Memory) -> list[CanonicalEvent]:
         currency = payload.get("currency") or None
         buyer = payload.get("customer") or {}
         in_store = payload.get("source_name") == "pos" or payload.get("location_id") is not None
         channel = "in_store" if in_store else "online"
         ref = CustomerRef(
-            email=payload.get("email") or payload.get("contact_email") or buyer.get("email") or None,
+            email=(payload.get("email") or payload.get("contact_email") or buyer.get("email")
+                   or None),
             phone=payload.get("phone") or buyer.get("phone") or None,
             external_ids={"shopify": _id(buyer["id"])} if buyer.get("id") else {},
             first_name=buyer.get("first_name"), last_name=buyer.get("last_name"))
         name, when = {
-            "orders/create": ("order.completed", payload.get("processed_at") or payload.get("created_at")),
+            "orders/create": ("order.completed",
+                              payload.get("processed_at") or payload.get("created_at")),
             "orders/paid": ("order.paid", payload.get("updated_at")),
-            "orders/cancelled": ("order.cancelled", payload.get("cancelled_at") or payload.get("updated_at")),
+            "orders/cancelled": ("order.cancelled",
+                                 payload.get("cancelled_at") or payload.get("updated_at")),
         }[topic]
         order_id = _id(payload["id"])
         return [self._event(name, utc_iso(when or payload["created_at"]), {
@@ -291,7 +299,7 @@ class ShopifyAdapter(Adapter):
             "cancel_reason": payload.get("cancel_reason"),
         }, ref, order_id, payload, channel=channel)]
 
-    def _products(self, topic: str, payload: dict[str, Any], memory: Memory) -> list[CanonicalEvent]:
+    def _products(self, topic: str, payload: Payload, memory: Memory) -> list[CanonicalEvent]:
         currency = self.config.get("currency") or None
         changed = []
         for variant in payload.get("variants") or []:
@@ -313,7 +321,7 @@ class ShopifyAdapter(Adapter):
         if not changed:
             return []
         product_id = _id(payload["id"])
-        return [self._event("product.price_changed", utc_iso(payload.get("updated_at") or payload["created_at"]), {
+        return [self._event("product.price_changed", _changed_at(payload), {
             "product_id": product_id, "title": payload.get("title") or "",
             "handle": payload.get("handle"), "variants": changed,
         }, CustomerRef(), product_id, payload, channel=None)]
@@ -334,6 +342,11 @@ _TRANSLATORS = {
 
 
 # -- value conversions -------------------------------------------------------------------------
+def _changed_at(payload: Payload) -> str:
+    """When a resource last changed (Shopify's ``updated_at``, else ``created_at``), in UTC."""
+    return utc_iso(payload.get("updated_at") or payload["created_at"])
+
+
 def _id(value: Any) -> str | None:
     """Shopify ids are 64-bit integers: carry them as strings, never floats."""
     return None if value in (None, "") else str(value)

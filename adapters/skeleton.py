@@ -44,10 +44,12 @@ def render(template: str, name: str, title: str) -> str:
             .replace("{{name}}", name))
 
 
-def new_adapter(name: str, root: Path, *, title: str | None = None, register: bool = True) -> Scaffold:
+def new_adapter(name: str, root: Path, *, title: str | None = None,
+                register: bool = True) -> Scaffold:
     """Write ``adapters/<name>.py`` and ``tests/adapters/test_<name>.py`` under ``root``."""
     if not NAME.match(name):
-        raise SkeletonError(f"{name!r}: use 2-31 lower-case letters, digits or _, starting with a letter")
+        raise SkeletonError(
+            f"{name!r}: use 2-31 lower-case letters, digits or _, starting with a letter")
     title = title or name.replace("_", " ").title()
     adapter_path = root / "adapters" / f"{name}.py"
     test_path = root / "tests" / "adapters" / f"test_{name}.py"

@@ -37,10 +37,18 @@ from adapters.base import (
 )
 from adapters.http import HttpClient, Outcome, failed
 from adapters.webhook_mapping import MappingInvalid, apply_rules, parse_rules
-from hub.events import EVENT_NAMES, CanonicalEvent, CustomerRef, EventInvalid, utc_iso, validate_event
+from hub.events import (
+    EVENT_NAMES,
+    CanonicalEvent,
+    CustomerRef,
+    EventInvalid,
+    utc_iso,
+    validate_event,
+)
 
 DEFAULT_MAP = "occurred_at = $.occurred_at"
 _EVENT_NAME = r"[a-z_]+\.[a-z_]+"
+_PAIR = rf"[^=,\s]+\s*=\s*{_EVENT_NAME}"
 
 HTTP_REQUEST_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -52,7 +60,8 @@ HTTP_REQUEST_SCHEMA: dict[str, Any] = {
                 "description": "Absolute, or a path under the connection's api_base_url."},
         "headers": {"type": "object", "propertyNames": {"pattern": r"^[A-Za-z0-9-]+$"},
                     "additionalProperties": {"type": "string"}},
-        "query": {"type": "object", "additionalProperties": {"type": ["string", "number", "boolean"]}},
+        "query": {"type": "object",
+                  "additionalProperties": {"type": ["string", "number", "boolean"]}},
         "json": {"description": "The JSON body, sent as is."},
         "idempotency_header": {"type": "string", "pattern": r"^[A-Za-z0-9-]+$",
                                "description": "Header to carry the hub's idempotency key; "
@@ -74,14 +83,15 @@ class GenericWebhookAdapter(Adapter):
         Field("id_field", "Event id field", required=False, default="id",
               help="Name of the JSON field that identifies the event (used to ignore repeats)."),
         Field("event_name", "Canonical event", required=False,
-              pattern=rf"^\s*({_EVENT_NAME}|[^=,\s]+\s*=\s*{_EVENT_NAME}(\s*,\s*[^=,\s]+\s*=\s*{_EVENT_NAME})*)\s*$",
-              placeholder="order.completed   or   sale.created=order.completed, refund=order.refunded",
+              pattern=rf"^\s*({_EVENT_NAME}|{_PAIR}(\s*,\s*{_PAIR})*)\s*$",
+              placeholder="order.completed  or  sale.created=order.completed, refund=…",
               help="What each topic becomes; '*=name' for every other topic. Empty: store only."),
         Field("map", "Field mapping", required=False, default=DEFAULT_MAP,
               placeholder="customer.email = $.buyer.email; data.total = $.amount : number",
               help="TARGET = $.json.path [: type] rules; see docs/writing-adapters.md."),
         Field("api_base_url", "Base URL for requests", required=False, pattern=r"^https?://[^\s]+$",
-              help="Relative request URLs are resolved against it; the auth header goes only here."),
+              help="Relative request URLs are resolved against it; the auth header goes "
+                   "only here."),
         Field("auth_header_name", "Auth header name", required=False, default="Authorization"),
         Field("auth_header_value", "Auth header value", secret=True, required=False,
               placeholder="Bearer …", help="Sent with requests to the base URL."),
@@ -133,7 +143,8 @@ class GenericWebhookAdapter(Adapter):
             mapped = apply_rules(parse_rules(self.config.get("map") or DEFAULT_MAP), payload)
             occurred_at = mapped.get("occurred_at")
             if not occurred_at:
-                raise MappingInvalid("occurred_at is empty: map it, e.g. occurred_at = $.created_at")
+                raise MappingInvalid(
+                    "occurred_at is empty: map it, e.g. occurred_at = $.created_at")
             event = CanonicalEvent(
                 name=name, occurred_at=utc_iso(occurred_at), data=mapped["data"],
                 customer=CustomerRef(**mapped["customer"]), key=_text(mapped.get("key")),
@@ -151,8 +162,8 @@ class GenericWebhookAdapter(Adapter):
         if "=" not in setting:
             pairs = {"*": setting}
         else:
-            pairs = dict((k.strip(), v.strip()) for k, _, v in
-                         (p.partition("=") for p in setting.split(",")))
+            pairs = {k.strip(): v.strip() for k, _, v in
+                     (p.partition("=") for p in setting.split(","))}
         name = pairs.get(topic, pairs.get("*"))
         if name is not None and name not in EVENT_NAMES:
             raise PayloadInvalid(f"event_name: {name!r} is not a canonical event")
@@ -168,7 +179,8 @@ class GenericWebhookAdapter(Adapter):
             return failed("a relative URL needs the connection's api_base_url")
         headers = dict(inputs.get("headers") or {})
         if self._is_own_base(url) and self.config.get("auth_header_value"):
-            headers[self.config.get("auth_header_name") or "Authorization"] = self.config["auth_header_value"]
+            name = self.config.get("auth_header_name") or "Authorization"
+            headers[name] = self.config["auth_header_value"]
         idempotency_header = inputs.get("idempotency_header")
         if idempotency_header:
             headers[idempotency_header] = idempotency_key
@@ -181,7 +193,8 @@ class GenericWebhookAdapter(Adapter):
         if outcome.ok and response is not None:
             return Outcome(outcome.kind, outcome.summary, status_code=outcome.status_code,
                            request=outcome.request, response=outcome.response,
-                           result={"status_code": response.status_code, "body": _json_or_none(response)})
+                           result={"status_code": response.status_code,
+                                   "body": _json_or_none(response)})
         return outcome
 
     def _is_own_base(self, url: str) -> bool:

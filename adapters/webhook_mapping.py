@@ -54,7 +54,7 @@ class Rule:
 
 
 def parse_path(text: str) -> tuple[str | int, ...]:
-    """``$.a.b[0][*]['c d']`` → ``("a", "b", 0, "*", "c d")``; ``[-1]`` is the last; one ``[*]``."""
+    """``$.a.b[0][*]['c d']`` → ``("a", "b", 0, "*", "c d")``; ``[-1]``: last; one ``[*]``."""
     if not text.startswith("$"):
         raise MappingInvalid(f"{text!r}: a path starts with $")
     rest, parts = text[1:], []
@@ -72,8 +72,10 @@ def parse_path(text: str) -> tuple[str | int, ...]:
 
 def _parse_target(text: str) -> tuple[str, ...]:
     parts = tuple(text.replace("[*]", ".*").split("."))
-    if not parts or parts[0] not in _TARGET_ROOTS or not all(re.fullmatch(r"[A-Za-z_][\w-]*|\*", p) for p in parts):
-        raise MappingInvalid(f"{text!r}: the target must start with one of {', '.join(_TARGET_ROOTS)}")
+    named = all(re.fullmatch(r"[A-Za-z_][\w-]*|\*", p) for p in parts)
+    if not parts or parts[0] not in _TARGET_ROOTS or not named:
+        roots = ", ".join(_TARGET_ROOTS)
+        raise MappingInvalid(f"{text!r}: the target must start with one of {roots}")
     if parts[0] in ("occurred_at", "key", "channel") and len(parts) > 1:
         raise MappingInvalid(f"{text!r}: {parts[0]} has no fields")
     if parts[0] == "customer" and (len(parts) < 2 or parts[1] not in _CUSTOMER_FIELDS
@@ -114,7 +116,9 @@ def read_path(document: Any, path: tuple[str | int, ...]) -> Any:
     if _WILD in path:
         at = path.index(_WILD)
         items = read_path(document, path[:at])
-        return [read_path(item, path[at + 1:]) for item in items] if isinstance(items, list) else None
+        if not isinstance(items, list):
+            return None
+        return [read_path(item, path[at + 1:]) for item in items]
     value = document
     for part in path:
         if isinstance(part, int) and isinstance(value, list) and -len(value) <= part < len(value):
@@ -137,7 +141,9 @@ def convert(value: Any, cast: str | None, rule: str = "") -> Any:
         if cast == "integer":
             return int(Decimal(str(value)))
         if cast == "boolean":
-            return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1", "yes")
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in ("true", "1", "yes")
         return utc_iso(value)
     except (InvalidOperation, ValueError):
         raise MappingInvalid(f"{rule}: {value!r} is not a {cast}") from None
@@ -163,7 +169,7 @@ def apply_rules(rules: tuple[Rule, ...], payload: Any) -> dict[str, Any]:
         values = value if isinstance(value, list) else [value] * len(items)
         while len(items) < len(values):
             items.append({})
-        for item, single in zip(items, values):
+        for item, single in zip(items, values, strict=False):  # a shorter list fills fewer
             if single is not None or rule.path is None:
                 _put(item, rule.target[at + 1:], convert(single, rule.cast, rule.text))
     return result

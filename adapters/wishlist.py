@@ -42,7 +42,8 @@ _ADDED, _REMOVED = "wishlist.product_added", "wishlist.product_removed"
 class WishlistAdapter(Adapter):
     name = "wishlist"
     title = "Wishlist app"
-    description = "Wishlist adds and removes from your wishlist app (Swym, or any app that can sign)."
+    description = ("Wishlist adds and removes from your wishlist app (Swym, or any app that "
+                   "can sign).")
     auth_fields = (
         Field("sender", "Sender", required=False, default="hub", pattern=r"^(hub|swym)$",
               help="hub: the hub's signed wishlist contract; swym: Swym webhooks (a static "
@@ -86,7 +87,8 @@ class WishlistAdapter(Adapter):
             require_equal(expected, request.header(header), f"{header} header")
             return
         expected = "sha256=" + hmac_digest(secret, request.body).hex()
-        require_equal(expected, request.header("X-Wishlist-Signature"), "X-Wishlist-Signature signature")
+        signature = request.header("X-Wishlist-Signature")
+        require_equal(expected, signature, "X-Wishlist-Signature signature")
 
     def parse_webhook(self, request: WebhookRequest) -> ParsedWebhook:
         payload = parse_json_body(request.body)
@@ -97,7 +99,8 @@ class WishlistAdapter(Adapter):
     def _parse_contract(self, payload: dict[str, Any]) -> ParsedWebhook:
         topic = payload.get("type")
         if not isinstance(topic, str) or not topic.startswith("wishlist."):
-            raise PayloadInvalid("field 'type' must be wishlist.item_added or wishlist.item_removed")
+            raise PayloadInvalid(
+                "field 'type' must be wishlist.item_added or wishlist.item_removed")
         self.topic(topic)
         if not payload.get("id"):
             raise PayloadInvalid("field 'id' (the event id) is missing")
@@ -114,7 +117,8 @@ class WishlistAdapter(Adapter):
         self.topic(view["event"])
         if view["product_id"] in (None, ""):
             raise PayloadInvalid("ProductId is missing")
-        key = "|".join(str(view[k] or "") for k in ("event", "time", "list_id", "variant_id", "product_id"))
+        parts = ("event", "time", "list_id", "variant_id", "product_id")
+        key = "|".join(str(view[k] or "") for k in parts)
         return ParsedWebhook(topic=view["event"], payload=payload, occurred_at=_time(view["time"]),
                              delivery_id="swym:" + hashlib.sha256(key.encode()).hexdigest()[:32])
 
@@ -178,7 +182,8 @@ def _swym_view(payload: dict[str, Any]) -> dict[str, Any]:
         "time": payload.get("EventTime"),
         "medium": pick("Medium", source=user), "medium_value": pick("MediumValue", source=user),
         "user_id": user.get("UserId"),
-        "list_id": pick("ListId", "Id", source=lst), "list_name": pick("ListName", "Name", source=lst),
+        "list_id": pick("ListId", "Id", source=lst),
+        "list_name": pick("ListName", "Name", source=lst),
         "product_id": pick("ProductId"), "variant_id": pick("VariantId", "ProductVariantId"),
         "title": pick("ProductName"), "variant_title": pick("VariantInfo", "ProductVariantInfo"),
         "sku": pick("VariantSKU", "ProductVariantSKU"), "price": pick("ProductPrice"),

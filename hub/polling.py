@@ -58,7 +58,8 @@ def first_cursor() -> dict[str, Any]:
     return {"since": clock.iso(clock.now() - FIRST_RUN_LOOKBACK)}
 
 
-def run_poll(rt: Runtime, connection_id: str, poll_name: str, *, max_pages: int = MAX_PAGES) -> PollRun:
+def run_poll(rt: Runtime, connection_id: str, poll_name: str, *,
+             max_pages: int = MAX_PAGES) -> PollRun:
     """Run ``poll_name`` of a connection for up to ``max_pages`` pages, resuming its cursor."""
     adapter, adapter_name = _adapter(rt, connection_id, poll_name)
     scope = cursor_scope(connection_id)
@@ -77,10 +78,12 @@ def run_poll(rt: Runtime, connection_id: str, poll_name: str, *, max_pages: int 
             log.exception("poll %s of %s crashed", poll_name, connection_id)
             return _failed(rt, connection_id, poll_name, actor, correlation_id, pages, stored,
                            duplicates, f"{type(error).__name__}: {error}", None)
-        events = [_new_event(connection_id, adapter_name, item, correlation_id) for item in page.items]
+        events = [_new_event(connection_id, adapter_name, item, correlation_id)
+                  for item in page.items]
         entry = audit.entry(
             "poll", "connection", "poll", "ok", actor_id=actor, subject_id=connection_id,
-            detail=f"page {pages + 1}: {len(events)} item(s)" + ("" if page.done else ", more to read"),
+            detail=f"page {pages + 1}: {len(events)} item(s)"
+                   + ("" if page.done else ", more to read"),
             correlation_id=correlation_id, data={"items": len(events), "done": page.done},
         )
         outcomes = rt.store.record_poll_page(events, scope, poll_name, page.cursor, entry)

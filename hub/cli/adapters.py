@@ -44,18 +44,20 @@ def _action_line(action: dict[str, Any]) -> str:
 
 def _print_adapter(info: dict[str, Any]) -> None:
     click.echo(f"{info['name']:<10} {info['title']}")
-    settings = ", ".join(s["name"] + (" (secret)" if s["secret"] else "") + ("" if s["required"] else "?")
-                         for s in info["settings"])
+    settings = ", ".join(s["name"] + (" (secret)" if s["secret"] else "")
+                         + ("" if s["required"] else "?") for s in info["settings"])
     click.echo(f"  settings: {settings}")
     if info["topics"]:
         click.echo("  webhooks:")
         for topic in info["topics"]:
-            emits = "any canonical event (mapped)" if topic["name"] == "*" else ", ".join(topic["emits"])
+            emits = ("any canonical event (mapped)" if topic["name"] == "*"
+                     else ", ".join(topic["emits"]))
             click.echo(f"    {topic['name']:<24} → {emits}")
     if info["polls"]:
         click.echo("  polls:")
         for poll in info["polls"]:
-            click.echo(f"    {poll['name']:<24} → {', '.join(poll['emits'])} (every {poll['every_seconds']} s)")
+            emits = ", ".join(poll["emits"])
+            click.echo(f"    {poll['name']:<24} → {emits} (every {poll['every_seconds']} s)")
     if info["actions"]:
         click.echo("  actions:")
         for action in info["actions"]:
@@ -102,7 +104,8 @@ def new(name: str, title: str | None, root: Path | None, no_register: bool) -> N
         click.echo("add to adapters/__init__.py (import, and an entry in REGISTRY's tuple):")
         for line in scaffold.registry_lines:
             click.echo(f"  {line.strip()}")
-    click.echo(f"next: pytest {scaffold.test_path.relative_to(root)} -q  (then docs/writing-adapters.md)")
+    test = scaffold.test_path.relative_to(root)
+    click.echo(f"next: pytest {test} -q  (then docs/writing-adapters.md)")
 
 
 COMMANDS = [adapters]
