@@ -96,29 +96,6 @@ def run_poll(rt: Runtime, connection_id: str, poll_name: str, *,
     return PollRun(connection_id, poll_name, pages, stored, duplicates, done=False)
 
 
-def run_due_polls(rt: Runtime, *, max_pages: int = MAX_PAGES) -> list[PollRun]:
-    """Run every enabled connection's polls whose interval has passed (a scheduler job).
-
-    The time of each run is kept next to its cursor, so the interval holds across restarts
-    and across processes (the scheduler runs this in one process at a time).
-    """
-    from adapters import get_adapter_class
-
-    runs: list[PollRun] = []
-    now = clock.now()
-    for record in rt.store.list_connections():
-        if not record.enabled:
-            continue
-        for poll in get_adapter_class(record.adapter).polls:
-            scope, key = cursor_scope(record.id), f"{poll.name}:last_run"
-            last = rt.store.get_state(scope, key)
-            if last and clock.parse_iso(last) + timedelta(seconds=poll.every_seconds) > now:
-                continue
-            rt.store.put_state(scope, key, clock.iso(now))
-            runs.append(run_poll(rt, record.id, poll.name, max_pages=max_pages))
-    return runs
-
-
 def _adapter(rt: Runtime, connection_id: str, poll_name: str) -> tuple[Adapter, str]:
     record = rt.store.get_connection(connection_id)
     if record is None or not record.enabled:

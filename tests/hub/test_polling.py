@@ -7,7 +7,7 @@ import json
 import pytest
 import responses
 
-from hub.polling import PollUnknown, run_due_polls, run_poll
+from hub.polling import PollUnknown, run_poll
 from hub.store import AuditQuery
 from tests.adapters.vendor_files import reply_headers, request_url
 from tests.support.fixtures import fixture_json
@@ -115,17 +115,3 @@ def test_unknown_poll_or_connection_is_refused(rt, shopify):
         run_poll(rt, "shopify-shop", "carts")
     with pytest.raises(PollUnknown):
         run_poll(rt, "shopify-nope", "orders")
-
-
-def test_due_polls_run_once_per_interval(rt, shopify, frozen_clock):
-    with responses.RequestsMock() as mock:
-        mock.add("GET", "https://northwind-boutique.myshopify.com/admin/api/2025-10/checkouts.json",
-                 json={"checkouts": []})
-        mock.add("GET", "https://northwind-boutique.myshopify.com/admin/api/2025-10/orders.json",
-                 json={"orders": []})
-        assert sorted(r.poll for r in run_due_polls(rt)) == ["abandoned_checkouts", "orders"]
-        frozen_clock.move(minutes=5)
-        assert run_due_polls(rt) == []
-        frozen_clock.move(minutes=11)
-        assert len(run_due_polls(rt)) == 2
-        assert len(mock.calls) == 4
