@@ -128,8 +128,9 @@ def add(adapter_name: str) -> Response | str | tuple[str, int]:
 @bp.get("/<connection_id>")
 def detail(connection_id: str) -> str:
     view = _view_or_404(connection_id)
+    recent = _rt().store.list_events(connection_id=view.id, limit=10)
     return render_template("connections/detail.html", view=view, adapter=REGISTRY.get(view.adapter),
-                           webhook_url=webhook_url(view.id), check=None)
+                           webhook_url=webhook_url(view.id), check=None, recent=recent)
 
 
 @bp.route("/<connection_id>/edit", methods=["GET", "POST"])
