@@ -26,7 +26,7 @@ then let ``contract_tests`` turn it into a test class::
     TestKlaviyoContract = contract_tests(CONTRACT)
 
 The class holds only the checks that apply (no webhooks → no webhook tests). What it proves,
-each as its own named test (see ``CHECKS`` for the list):
+each as its own named test (``adapters/contract_checks.py``):
 
 - declarations are well formed: registry entry, unique names, action input schemas are valid
   JSON Schema, every emitted event is canonical, every action/poll/topic has a case, an
