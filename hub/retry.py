@@ -15,8 +15,9 @@ import tenacity
 
 from adapters.http import Outcome
 
-#: Backoff: 2 s, 4 s, 8 s … capped at 10 minutes, plus up to 1 s of jitter.
-BACKOFF = tenacity.wait_exponential(multiplier=2, max=600) + tenacity.wait_random(0, 1)
+#: Backoff: 2 s, 4 s, 8 s … capped at 30 minutes, plus up to 1 s of jitter. With the default
+#: 25 attempts a row rides out about 8 hours of a vendor being down before it is dead.
+BACKOFF = tenacity.wait_exponential(multiplier=2, max=1800) + tenacity.wait_random(0, 1)
 
 
 @dataclass(frozen=True)

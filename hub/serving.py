@@ -57,7 +57,8 @@ class BackgroundWorkers:
     def _watch(self) -> None:
         while not self._stopping.wait(1.0):
             for index, process in enumerate(self.processes):
-                if process.poll() is not None and not self._stopping.is_set():
+                # Exit code 0 means it was asked to stop (Ctrl-C reaches the whole group).
+                if process.poll() not in (None, 0) and not self._stopping.is_set():
                     log.warning("background worker exited with %s; restarting", process.returncode)
                     self.processes[index] = self._spawn()
 

@@ -31,7 +31,7 @@ class Settings:
     busy_timeout_ms: int = 10_000
     audit_retention_days: int = 90
     event_retention_days: int = 90
-    delivery_max_attempts: int = 8
+    delivery_max_attempts: int = 25
     delivery_max_age_hours: float = 24.0
     lease_seconds: float = 60.0
     worker_poll_seconds: float = 0.5
@@ -87,7 +87,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
     ),
     "delivery_max_attempts": (
         "HUB_DELIVERY_MAX_ATTEMPTS",
-        "Attempts before an outbound call becomes a dead letter.",
+        "Attempts before an outbound call becomes a dead letter (with the backoff of 2 s "
+        "doubling to 30 min, about 8 hours of a vendor being down).",
     ),
     "delivery_max_age_hours": (
         "HUB_DELIVERY_MAX_AGE_HOURS",

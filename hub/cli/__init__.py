@@ -33,10 +33,10 @@ def main(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 def _register() -> None:
-    from hub.cli import (adapters, audit, connections, customers, db, deliveries, events, recipes,
-                         serve, simulators, users)
+    from hub.cli import (adapters, audit, connections, customers, db, deliveries, demo, events,
+                         recipes, serve, simulators, users)
 
-    for module in (serve, db, adapters, connections, events, audit, customers, recipes, deliveries,
+    for module in (demo, serve, db, adapters, connections, events, audit, customers, recipes, deliveries,
                    simulators, users):
         for command in module.COMMANDS:
             main.add_command(command)
