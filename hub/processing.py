@@ -85,6 +85,10 @@ def _set_aside_or_retry(rt: Runtime, owner: str, stored: StoredEvent, error: Exc
 
 def canonical_events(rt: Runtime, stored: StoredEvent) -> list[CanonicalEvent]:
     """The canonical events a stored payload stands for (via its adapter and memory)."""
+    return canonical_events_with(rt, stored, StoreMemory(rt, stored.connection_id))
+
+
+def canonical_events_with(rt: Runtime, stored: StoredEvent, memory: Any) -> list[CanonicalEvent]:
     if stored.topic == FACT_TOPIC:
         return [CanonicalEvent.from_dict(json.loads(stored.body))]
     from adapters import get_adapter_class
@@ -95,7 +99,7 @@ def canonical_events(rt: Runtime, stored: StoredEvent) -> list[CanonicalEvent]:
         adapter = rt.adapter_for(record)
     else:  # connection removed since: the adapter still knows how to read its payloads
         adapter = get_adapter_class(stored.adapter)({}, connection_id=stored.connection_id)
-    return adapter.to_events(stored.topic, payload, StoreMemory(rt, stored.connection_id))
+    return adapter.to_events(stored.topic, payload, memory)
 
 
 def process_event(rt: Runtime, stored: StoredEvent) -> str:
@@ -151,12 +155,12 @@ def start_runs(rt: Runtime, event: CanonicalEvent, update: ProfileUpdate, *,
         if recipe["trigger"].get("for_each") == "wishlister":
             for wisher in update.wishlisters:
                 start_run(rt, instance, event, wisher, f"{trigger_base}:{wisher.id}",
-                          stored=stored, item=_wishlisted(wisher, event), trigger=trigger)
+                          stored=stored, item=wishlisted(wisher, event), trigger=trigger)
         else:
             start_run(rt, instance, event, profile, trigger_base, stored=stored, trigger=trigger)
 
 
-def _wishlisted(profile: Profile, event: CanonicalEvent) -> list[dict[str, Any]]:
+def wishlisted(profile: Profile, event: CanonicalEvent) -> list[dict[str, Any]]:
     """The wishlist items of ``profile`` whose price this event changed."""
     changed = {str(v.get("variant_id")) for v in event.data.get("variants", [])}
     return [item for item in profile.wishlist if str(item.get("variant_id")) in changed]

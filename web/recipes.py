@@ -113,6 +113,28 @@ def instance(instance_id: str) -> str:
                            titles=_adapter_titles(), preview=None)
 
 
+@bp.post("/installed/<instance_id>/try")
+def try_it(instance_id: str) -> str | tuple[str, int]:
+    """Dry run against a recent (or sample) event: what would be sent, sending nothing."""
+    from hub.engine.preview import NothingToTry, recent_matches, try_instance
+
+    item = _instance_or_404(instance_id)
+    recipe = _instance_recipe(item)
+    rt = _rt()
+    event_id = request.form.get("event_id", type=int)
+    preview, problem = None, None
+    try:
+        preview = try_instance(rt, item, event_id=event_id)
+    except NothingToTry as error:
+        problem = str(error)
+    recent = [stored for stored, _ in recent_matches(rt, item, limit=10)]
+    return render_template("recipes/instance.html", instance=item, recipe=recipe,
+                           runs=rt.store.list_runs(instance_id=item.id, limit=20),
+                           fields=param_fields(recipe.params, item.params),
+                           titles=_adapter_titles(), preview=preview, problem=problem,
+                           recent=recent, chosen_event=event_id), 200 if preview else 404
+
+
 @bp.route("/installed/<instance_id>/edit", methods=["GET", "POST"])
 def edit(instance_id: str) -> Response | str | tuple[str, int]:
     item = _instance_or_404(instance_id)
