@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from functools import lru_cache
 from itertools import groupby
@@ -33,18 +34,35 @@ log = logging.getLogger("hub.delivery")
 Gate = DeliveryUpdate | None
 
 
+#: Groups (connection, action) sent side by side in one pass, so a slow vendor does not hold
+#: up the others.
+PARALLEL_GROUPS = 8
+
+
 def deliver_due(rt: Runtime, owner: str, *, limit: int = 100) -> int:
     """One pass: lease up to ``limit`` due rows and try each; returns how many were handled."""
     rows = rt.store.claim_deliveries(owner, limit=limit, lease_seconds=rt.settings.lease_seconds)
-    for (connection_id, action_name), group in groupby(
-            sorted(rows, key=lambda r: (r.connection_id, r.action, r.id)),
-            key=lambda r: (r.connection_id, r.action)):
-        _deliver_group(rt, owner, connection_id, action_name, list(group))
+    groups = [(key, list(group)) for key, group in groupby(
+        sorted(rows, key=lambda r: (r.connection_id, r.action, r.id)),
+        key=lambda r: (r.connection_id, r.action))]
+    # Stop starting new sends well before the leases run out: a row still being worked on
+    # when its lease expires could be taken and sent by another worker.
+    deadline = time.monotonic() + rt.settings.lease_seconds / 2
+    if len(groups) == 1:
+        (connection_id, action_name), group = groups[0]
+        _deliver_group(rt, owner, connection_id, action_name, group, deadline)
+    elif groups:
+        with ThreadPoolExecutor(min(len(groups), PARALLEL_GROUPS),
+                                thread_name_prefix="deliver") as pool:
+            futures = [pool.submit(_deliver_group, rt, owner, connection_id, action_name, group,
+                                   deadline) for (connection_id, action_name), group in groups]
+            for future in futures:
+                future.result()
     return len(rows)
 
 
 def _deliver_group(rt: Runtime, owner: str, connection_id: str, action_name: str,
-                   rows: list[Delivery]) -> None:
+                   rows: list[Delivery], deadline: float) -> None:
     record = rt.connection(connection_id)
     if record is None or not record.enabled:
         reason = "its connection was removed" if record is None else "its connection is disabled"
@@ -64,6 +82,9 @@ def _deliver_group(rt: Runtime, owner: str, connection_id: str, action_name: str
     size = max(1, declaration.batch_size)
     for start in range(0, len(ready), size):
         chunk = ready[start:start + size]
+        if time.monotonic() > deadline:
+            rt.store.release_deliveries([r.id for r in ready[start:]], owner)
+            return
         wait = _pace(rt, adapter, action_name)
         if wait > 0:
             for row in chunk:
@@ -72,8 +93,18 @@ def _deliver_group(rt: Runtime, owner: str, connection_id: str, action_name: str
         began = time.monotonic()
         outcomes = _send(adapter, action_name, chunk)
         duration_ms = int((time.monotonic() - began) * 1000 / max(1, len(chunk)))
-        for row, outcome in zip(chunk, outcomes, strict=True):
-            _apply(rt, owner, row, outcome, declaration, duration_ms=duration_ms)
+        updates = [_apply(rt, owner, row, outcome, declaration, duration_ms=duration_ms)
+                   for row, outcome in zip(chunk, outcomes, strict=True)]
+        if any(o.kind in ("retry", "unknown") and o.status_code is None for o in outcomes):
+            # The vendor is unreachable or not answering: the rest of this group would only
+            # wait for the same timeout. Hold them back, unattempted, until the retry is due.
+            retry_at = next((u.next_attempt_at for u in updates if u.next_attempt_at), None)
+            retry_at = retry_at or clock.iso(clock.now() + timedelta(seconds=30))
+            for row in ready[start + size:]:
+                _finish(rt, owner, row, DeliveryUpdate(
+                    "pending", next_attempt_at=retry_at, count_attempt=False,
+                    summary=f"held back: {adapter.title} is not answering"), None)
+            return
 
 
 def _send(adapter: Adapter, action_name: str, rows: list[Delivery]) -> list[Outcome]:
@@ -131,7 +162,7 @@ def _pace(rt: Runtime, adapter: Adapter, action_name: str) -> float:
 
 
 def _apply(rt: Runtime, owner: str, row: Delivery, outcome: Outcome, declaration: Action,
-           *, duration_ms: int | None) -> None:
+           *, duration_ms: int | None) -> DeliveryUpdate:
     now = clock.now()
     decision = retry.decide(
         outcome, attempt_number=row.attempts + 1, first_queued=clock.parse_iso(row.created_at),
@@ -153,6 +184,7 @@ def _apply(rt: Runtime, owner: str, row: Delivery, outcome: Outcome, declaration
                           duration_ms=duration_ms, request=outcome.request or None,
                           response=outcome.response or None)
     _finish(rt, owner, row, update, attempt, facts=outcome.facts)
+    return update
 
 
 def _finish(rt: Runtime, owner: str, row: Delivery, update: DeliveryUpdate,

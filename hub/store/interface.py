@@ -212,6 +212,9 @@ class Outbox(Protocol):
     def finish_delivery(self, delivery_id: int, owner: str, update: DeliveryUpdate,
                         attempt: Attempt | None = None) -> bool: ...
 
+    def release_deliveries(self, delivery_ids: Iterable[int], owner: str) -> None:
+        """Give leased rows back untouched: not attempted in this pass."""
+
     def get_delivery(self, delivery_id: int) -> Delivery | None: ...
 
     def find_delivery_by_external_id(self, external_id: str) -> Delivery | None: ...

@@ -97,6 +97,14 @@ class OutboxMixin(SqliteBase):
                 self._insert_attempt(attempt)
         return changed
 
+    def release_deliveries(self, delivery_ids: Iterable[int], owner: str) -> None:
+        """Give leased rows back untouched (not attempted this pass; no attempt counted)."""
+        ids = list(delivery_ids)
+        if ids:
+            self._execute(
+                f"UPDATE deliveries SET lease_owner = NULL, lease_until = NULL"
+                f" WHERE lease_owner = ? AND id IN ({','.join('?' * len(ids))})", (owner, *ids))
+
     def _insert_attempt(self, attempt: Attempt) -> None:
         self.conn.execute(
             "INSERT INTO attempts (delivery_id, at, kind, status_code, summary, duration_ms,"
