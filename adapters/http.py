@@ -32,7 +32,9 @@ class Outcome:
     """How one outbound call ended, as a value (never an exception).
 
     ``kind``: ``delivered`` | ``retry`` | ``failed`` | ``unknown`` | ``paced``.
-    ``result`` is what a later recipe step may read (e.g. a created message's sid).
+    ``result`` is what a later recipe step may read (e.g. a created message's sid);
+    ``result["customer_id"]`` is the vendor's id of the person (a HubSpot contact), which the
+    hub adds to the customer's profile so the vendor's later webhooks find them.
     ``facts`` are canonical events the answer revealed (a Twilio 21610 means "this person
     opted out"); the hub records them like any other inbound event.
     """

@@ -398,7 +398,8 @@ class HubSpotAdapter(Adapter):
         verb = "created" if result.get("new") else "updated"
         return Outcome("delivered", f"contact {verb} in HubSpot ({result.get('id')})",
                        result={"contact_id": str(result.get("id")), "new": bool(result.get("new")),
-                               "external_id": str(result.get("id"))},
+                               "external_id": str(result.get("id")),
+                               "customer_id": str(result.get("id"))},
                        **common)
 
     # -- notes ---------------------------------------------------------------------------------

@@ -195,8 +195,21 @@ def _finish(rt: Runtime, owner: str, row: Delivery, update: DeliveryUpdate,
             return
         for index, fact in enumerate(facts):
             rt.store.record_event(_fact_event(row, fact, index))
+        if update.status == "delivered" and row.profile_id and (update.result or {}).get("customer_id"):
+            _link_vendor_id(rt, row, str(update.result["customer_id"]))
         if update.count_attempt or update.status != "pending":
             rt.store.append_audit([_audit(row, update, attempt)])
+
+
+def _link_vendor_id(rt: Runtime, row: Delivery, vendor_id: str) -> None:
+    """Remember the vendor's id of this customer (a HubSpot contact id) on their profile."""
+    from hub.profiles import add_identities
+
+    profile = rt.store.get_profile(row.profile_id)
+    identity = (row.adapter, vendor_id)
+    if profile is not None and vendor_id not in profile.external_ids.get(row.adapter, []):
+        add_identities(profile, [identity])
+        rt.store.save_profile(profile, [identity])
 
 
 def _audit(row: Delivery, update: DeliveryUpdate, attempt: Attempt | None):

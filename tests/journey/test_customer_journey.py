@@ -222,6 +222,14 @@ def test_maya_across_every_channel(shop, client, vendors, frozen_clock):
     refused = rt.store.list_deliveries(status="refused")
     assert refused and "no SMS consent" in refused[0].last_summary
 
+    # 16. Tue 10:00 — in the CRM, an associate records the customer's SMS consent; the
+    #     contact id HubSpot gave back on the first upsert finds her.
+    assert "51234567001" in find_customer(rt.store, "maya.lopez@example.com").external_ids["hubspot"]
+    frozen_clock.set(datetime(2026, 11, 24, 15, 0, 5, tzinfo=clock.UTC))
+    post(client, "hubspot/webhook_contact_property_change.json", "hubspot-main")
+    work(rt)
+    assert find_customer(rt.store, "maya.lopez@example.com").consent["sms"]["source"] == "hubspot"
+
     # 17. The scarf leaves the wishlist.
     at(frozen_clock, (2026, 11, 24, 18, 20))
     post(client, "wishlist/item_removed.json", "wishlist-main")
