@@ -83,8 +83,10 @@ def test_upsert_sends_the_batch_shape_with_the_hub_properties(hubspot, mocked):
     assert mocked.calls[0].request.headers["Authorization"] == f"Bearer {TOKEN}"
     assert [o.kind for o in outcomes] == ["delivered", "delivered"]
     assert [o.result for o in outcomes] == [
-        {"contact_id": "51234567001", "new": False, "external_id": "51234567001"},
-        {"contact_id": "51234567002", "new": True, "external_id": "51234567002"}]
+        {"contact_id": "51234567001", "new": False, "external_id": "51234567001",
+         "customer_id": "51234567001"},
+        {"contact_id": "51234567002", "new": True, "external_id": "51234567002",
+         "customer_id": "51234567002"}]
 
 
 def test_lifetime_value_last_order_and_extra_properties_are_strings():
