@@ -12,7 +12,7 @@ import logging
 from datetime import datetime
 
 from hub import clock
-from hub.engine.recipes import schedule_trigger
+from hub.engine.recipes import next_tick
 from hub.events import CanonicalEvent
 from hub.processing import start_run
 from hub.runtime import Runtime
@@ -29,9 +29,15 @@ def run_schedules(rt: Runtime) -> int:
         if not spec:
             continue
         last_text = rt.store.get_state("schedule", instance.id) or instance.created_at
-        due = schedule_trigger(spec).get_next_fire_time(None, clock.parse_iso(last_text))
+        due = next_tick(spec, clock.parse_iso(last_text))
         if due is None or due > now:
             continue
+        # After downtime, run once for the latest missed tick, not once for each.
+        for _ in range(100_000):
+            following = next_tick(spec, due)
+            if following is None or following > now:
+                break
+            due = following
         tick = clock.iso(due)
         event = CanonicalEvent(name="schedule.tick", occurred_at=tick, data={"schedule": spec},
                                key=f"{instance.id}:{tick}", source="schedule")

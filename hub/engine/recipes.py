@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
@@ -281,6 +282,14 @@ def _check_wait(wait: dict[str, Any], path: str, add) -> None:
     cancel = wait.get("cancel_on")
     if cancel and cancel["event"] not in EVENT_NAMES:
         add(f"{path}/wait/cancel_on/event", f"unknown event {cancel['event']!r}")
+
+
+def next_tick(spec: str, after: datetime) -> datetime | None:
+    """The first time the schedule ``spec`` fires strictly after ``after``."""
+    trigger = schedule_trigger(spec)
+    if spec.startswith("every "):
+        return after + parse_duration(spec[6:])
+    return trigger.get_next_fire_time(None, after + timedelta(seconds=1))
 
 
 def schedule_trigger(spec: str):
