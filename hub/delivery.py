@@ -146,19 +146,17 @@ def _quiet_hours(window: str, timezone: str) -> QuietHours:
 
 
 def _pace(rt: Runtime, adapter: Adapter, action_name: str) -> float:
-    """Seconds to hold back so this connection stays under the vendor's documented limits."""
-    wait = 0.0
+    """Seconds to hold back so this connection stays under the vendor's documented limits.
+
+    Every limit that applies is checked and booked together, as a sliding window: a slot is
+    taken only when all of them allow it, and no interval of a limit's length ever holds
+    more than its count, wherever the vendor's own windows begin.
+    """
     hub_seconds_per_real_second = 1.0 / clock.real_seconds(1.0)  # >1 in a sped-up demo
-    for limit in adapter.rate_limits:
-        if limit.scope not in ("all", action_name):
-            continue
-        key = f"{adapter.connection_id}|{limit.scope}|{limit.per_seconds:g}"
-        wait = max(wait, rt.store.take_pacing_slot(
-            key, interval=limit.per_seconds / limit.requests * hub_seconds_per_real_second,
-            burst=limit.requests))
-        if wait > 0:
-            break
-    return wait
+    windows = [(f"{adapter.connection_id}|{limit.scope}|{limit.per_seconds:g}", limit.requests,
+                limit.per_seconds * hub_seconds_per_real_second)
+               for limit in adapter.rate_limits if limit.scope in ("all", action_name)]
+    return rt.store.take_pacing_slot(windows) if windows else 0.0
 
 
 def _apply(rt: Runtime, owner: str, row: Delivery, outcome: Outcome, declaration: Action,

@@ -14,7 +14,7 @@ touching recipes, adapters or the web layer. Rules every backend keeps:
 from __future__ import annotations
 
 from contextlib import AbstractContextManager
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable, Protocol, Sequence
 
 from hub.store.records import (
     Attempt,
@@ -233,8 +233,9 @@ class Outbox(Protocol):
 
     def cancel_deliveries(self, run_id: int, reason: str) -> int: ...
 
-    def take_pacing_slot(self, key: str, *, interval: float, burst: int) -> float:
-        """0 if a request may go now (booked), else seconds to wait; shared across processes."""
+    def take_pacing_slot(self, windows: Sequence[tuple[str, int, float]]) -> float:
+        """0 if a request may go now under every ``(key, count, seconds)`` sliding window
+        (booked under each), else seconds to wait (nothing booked); shared across processes."""
 
 
 class ActivityStats(Protocol):

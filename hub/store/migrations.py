@@ -343,3 +343,23 @@ def _users(db: sqlite_utils.Database) -> None:
         --;
         """
     )
+
+
+@migrations(name="0006_pacing_log")
+def _pacing_log(db: sqlite_utils.Database) -> None:
+    """Pacing by sliding-window log instead of a token bucket (``take_pacing_slot``): the
+    last ``count`` send times per limit, so no window of a vendor's length holds more."""
+    run_statements(
+        db,
+        """
+        CREATE TABLE pacing_log (
+            key TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            at REAL NOT NULL,
+            PRIMARY KEY (key, seq)
+        ) WITHOUT ROWID
+        --;
+        DROP TABLE pacing
+        --;
+        """
+    )

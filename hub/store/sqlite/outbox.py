@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import timedelta
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from hub import clock
 from hub.store.records import Attempt, Delivery, DeliveryUpdate, NewDelivery
@@ -178,19 +178,35 @@ class OutboxMixin(SqliteBase):
             " WHERE run_id = ? AND status = 'pending'", (reason, clock.now_iso(), run_id)).rowcount
 
     # -- pacing ------------------------------------------------------------------------------
-    def take_pacing_slot(self, key: str, *, interval: float, burst: int) -> float:
-        """Generic cell rate algorithm, shared by every process through the store.
+    def take_pacing_slot(self, windows: Sequence[tuple[str, int, float]]) -> float:
+        """A sliding-window log per key, shared by every process through the store.
 
-        Returns 0 when a request may go now (and books it), else the seconds to wait, in the
-        hub's clock (the caller scales ``interval`` when the clock runs faster than real time).
+        A request may go when, for every ``(key, count, seconds)``, fewer than ``count``
+        requests were booked under ``key`` in the last ``seconds``. Returns 0 when it may (and
+        books it under every key), else the seconds until it may (booking nothing), in the
+        hub's clock. Unlike a token bucket, a full burst of ``count`` never lets more than
+        ``count`` through in any ``seconds``: vendors with fixed windows (Klaviyo) would
+        answer the excess with 429s, wherever their windows start.
         """
-        now = clock.now().timestamp()
-        tolerance = interval * max(burst - 1, 0)
         with self.atomic():
-            row = self.conn.execute("SELECT tat FROM pacing WHERE key = ?", (key,)).fetchone()
-            tat = max(row[0] if row else now, now)
-            if tat - tolerance > now:
-                return tat - tolerance - now
-            self.conn.execute("INSERT INTO pacing (key, tat) VALUES (?, ?) ON CONFLICT (key)"
-                              " DO UPDATE SET tat = excluded.tat", (key, tat + interval))
+            # Read the time under the write lock, so booked times rise with the sequence.
+            now = clock.now().timestamp()
+            wait, booking = 0.0, []
+            for key, count, seconds in windows:
+                last = self.conn.execute("SELECT seq, at FROM pacing_log WHERE key = ?"
+                                         " ORDER BY seq DESC LIMIT 1", (key,)).fetchone()
+                seq = last[0] + 1 if last else 0
+                now = max(now, last[1] if last else now)
+                oldest = self.conn.execute("SELECT at FROM pacing_log WHERE key = ? AND seq = ?",
+                                           (key, seq - count)).fetchone()
+                if oldest and oldest[0] + seconds > now:
+                    wait = max(wait, oldest[0] + seconds - now)
+                booking.append((key, seq, count))
+            if wait > 0:
+                return wait
+            for key, seq, count in booking:
+                self.conn.execute("INSERT INTO pacing_log (key, seq, at) VALUES (?, ?, ?)",
+                                  (key, seq, now))
+                self.conn.execute("DELETE FROM pacing_log WHERE key = ? AND seq <= ?",
+                                  (key, seq - count))
         return 0.0
