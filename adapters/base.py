@@ -101,11 +101,20 @@ class Poll:
 
 @dataclass(frozen=True)
 class RateLimit:
-    """At most ``requests`` per ``per_seconds`` for one connection (one of possibly several)."""
+    """At most ``requests`` per ``per_seconds`` for one connection (one of possibly several).
+
+    ``scope``: ``"all"`` (every call), an action name (that action alone), or a name for a
+    limit several ``actions`` share — vendors count per endpoint, and two actions may call
+    the same one (Klaviyo's email and SMS subscriptions are one bulk-job endpoint).
+    """
 
     requests: int
     per_seconds: float
-    scope: str = "all"  # "all", or an action name the limit applies to alone
+    scope: str = "all"
+    actions: tuple[str, ...] = ()
+
+    def applies_to(self, action_name: str) -> bool:
+        return self.scope in ("all", action_name) or action_name in self.actions
 
 
 # -- inbound -----------------------------------------------------------------------------------

@@ -166,7 +166,11 @@ def declaration_checks(contract: AdapterContract) -> dict[str, Any]:
         actions = {a.name for a in cls.actions}
         for limit in cls.rate_limits:
             assert limit.requests > 0 and limit.per_seconds > 0
-            assert limit.scope == "all" or limit.scope in actions, f"unknown scope {limit.scope}"
+            if limit.actions:  # a limit several actions share, named by its scope
+                unknown = set(limit.actions) - actions
+                assert not unknown, f"limit {limit.scope} names unknown actions {unknown}"
+            else:
+                assert limit.scope == "all" or limit.scope in actions, f"unknown scope {limit.scope}"
 
     def test_every_topic_action_and_poll_has_a_contract_case(self) -> None:
         tested_topics = {contract.build(**c.config).parse_webhook(c.request).topic

@@ -204,9 +204,10 @@ class KlaviyoAdapter(Adapter):
     rate_limits = (
         RateLimit(350, 1.0, "track_event"), RateLimit(3500, 60.0, "track_event"),
         RateLimit(75, 1.0, "upsert_profile"), RateLimit(700, 60.0, "upsert_profile"),
-        *(limit for action in ("subscribe_email", "subscribe_sms", "unsubscribe_email",
-                               "unsubscribe_sms")
-          for limit in (RateLimit(75, 1.0, action), RateLimit(700, 60.0, action))),
+        # One endpoint each for subscribing and unsubscribing, whichever the channel.
+        *(limit for scope, shared in (("bulk-create-jobs", ("subscribe_email", "subscribe_sms")),
+                                      ("bulk-delete-jobs", ("unsubscribe_email", "unsubscribe_sms")))
+          for limit in (RateLimit(75, 1.0, scope, shared), RateLimit(700, 60.0, scope, shared))),
     )
 
     def make_http(self) -> HttpClient:

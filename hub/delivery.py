@@ -155,7 +155,7 @@ def _pace(rt: Runtime, adapter: Adapter, action_name: str) -> float:
     hub_seconds_per_real_second = 1.0 / clock.real_seconds(1.0)  # >1 in a sped-up demo
     windows = [(f"{adapter.connection_id}|{limit.scope}|{limit.per_seconds:g}", limit.requests,
                 limit.per_seconds * hub_seconds_per_real_second)
-               for limit in adapter.rate_limits if limit.scope in ("all", action_name)]
+               for limit in adapter.rate_limits if limit.applies_to(action_name)]
     return rt.store.take_pacing_slot(windows) if windows else 0.0
 
 

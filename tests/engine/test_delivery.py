@@ -158,3 +158,16 @@ def test_creating_the_same_row_twice_is_a_no_op(rt, row):
         action="track_event", inputs=INPUTS))
     assert again is None
     assert len(rt.store.list_deliveries()) == 1
+
+
+def test_actions_sharing_a_vendor_endpoint_share_its_rate_limit(rt, now):
+    """Klaviyo counts email and SMS subscription jobs against one endpoint's limit."""
+    from hub.delivery import _pace
+
+    klaviyo(rt)
+    adapter = rt.adapter_for(rt.connection("klaviyo-email"))
+    for _ in range(75):  # the per-second burst, spent by email subscriptions
+        assert _pace(rt, adapter, "subscribe_email") == 0
+    assert _pace(rt, adapter, "subscribe_sms") > 0  # same endpoint: must wait
+    assert _pace(rt, adapter, "unsubscribe_sms") == 0  # another endpoint
+    assert _pace(rt, adapter, "track_event") == 0
