@@ -25,6 +25,7 @@ from adapters.http import Outcome, paced
 from hub import audit, clock, retry
 from hub.events import CanonicalEvent
 from hub.quiet_hours import QuietHours
+from hub.redact import redact_mapping, redact_text
 from hub.runtime import Runtime
 from hub.store import Attempt, Delivery, DeliveryUpdate, NewEvent
 
@@ -87,14 +88,17 @@ def _deliver_group(rt: Runtime, owner: str, connection_id: str, action_name: str
             return
         wait = _pace(rt, adapter, action_name)
         if wait > 0:
-            for row in chunk:
-                _apply(rt, owner, row, paced(wait), declaration, duration_ms=None)
-            continue
+            # The rest of the group shares this limit: hold all of it back, in one commit.
+            with rt.store.atomic():
+                for row in ready[start:]:
+                    _apply(rt, owner, row, paced(wait), declaration, duration_ms=None)
+            return
         began = time.monotonic()
         outcomes = _send(adapter, action_name, chunk)
         duration_ms = int((time.monotonic() - began) * 1000 / max(1, len(chunk)))
-        updates = [_apply(rt, owner, row, outcome, declaration, duration_ms=duration_ms)
-                   for row, outcome in zip(chunk, outcomes, strict=True)]
+        with rt.store.atomic():  # a batch's rows are recorded in one commit, not one each
+            updates = [_apply(rt, owner, row, outcome, declaration, duration_ms=duration_ms)
+                       for row, outcome in zip(chunk, outcomes, strict=True)]
         if any(o.kind in ("retry", "unknown") and o.status_code is None for o in outcomes):
             # The vendor is unreachable or not answering: the rest of this group would only
             # wait for the same timeout. Hold them back, unattempted, until the retry is due.
@@ -171,16 +175,17 @@ def _apply(rt: Runtime, owner: str, row: Delivery, outcome: Outcome, declaration
     update = DeliveryUpdate(
         decision.status,
         next_attempt_at=clock.iso(decision.next_attempt_at) if decision.next_attempt_at else None,
-        count_attempt=decision.count_attempt, summary=decision.reason,
+        count_attempt=decision.count_attempt, summary=redact_text(decision.reason, phones=False),
         status_code=outcome.status_code, external_id=_external_id(outcome),
         result=outcome.result or None,
     )
     attempt = None
     if decision.count_attempt:
         attempt = Attempt(delivery_id=row.id, at=clock.iso(now), kind=outcome.kind,
-                          summary=outcome.summary, status_code=outcome.status_code,
-                          duration_ms=duration_ms, request=outcome.request or None,
-                          response=outcome.response or None)
+                          summary=redact_text(outcome.summary, phones=False),
+                          status_code=outcome.status_code, duration_ms=duration_ms,
+                          request=redact_mapping(outcome.request) or None,
+                          response=redact_mapping(outcome.response) or None)
     _finish(rt, owner, row, update, attempt, facts=outcome.facts)
     return update
 

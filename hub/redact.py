@@ -21,6 +21,9 @@ _SECRET_NAME = re.compile(
 # E.164-ish and common national formats; keeps the last two digits for support look-ups.
 _PHONE = re.compile(r"(?<![\w/])(?:\+|\()?\d[\d\s().-]{7,}\d(?![\w/])")
 
+# A calendar date (and hour) looks like a phone number to _PHONE; log lines start with one.
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2})?$")
+
 _known: set[str] = set()
 _lock = threading.Lock()
 
@@ -42,7 +45,7 @@ def last4(value: str | None) -> str:
 def mask_phone(text: str) -> str:
     def _mask(match: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", match.group(0))
-        if len(digits) < 8:
+        if len(digits) < 8 or _DATE.match(match.group(0)):
             return match.group(0)
         return f"{MASK}{digits[-2:]}"
 

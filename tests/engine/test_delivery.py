@@ -171,3 +171,18 @@ def test_actions_sharing_a_vendor_endpoint_share_its_rate_limit(rt, now):
     assert _pace(rt, adapter, "subscribe_sms") > 0  # same endpoint: must wait
     assert _pace(rt, adapter, "unsubscribe_sms") == 0  # another endpoint
     assert _pace(rt, adapter, "track_event") == 0
+
+
+@responses.activate
+def test_a_vendor_echoing_the_api_key_never_puts_it_in_the_outbox(rt, row, now):
+    from tests.support.fixtures import SECRETS
+
+    responses.post(EVENTS_URL, status=400, json={"errors": [{
+        "status": 400, "code": "invalid", "title": "Invalid input.",
+        "detail": f"key {SECRETS['klaviyo']} may not track this metric"}]})
+    deliver(rt)
+    dead = status(rt, row)
+    assert dead.status == "dead"
+    stored = [dead.last_summary] + [str(a) for a in rt.store.list_attempts(row)]
+    assert not any(SECRETS["klaviyo"] in text for text in stored)
+    assert "may not track this metric" in dead.last_summary

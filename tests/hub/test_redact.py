@@ -51,3 +51,10 @@ def test_headers_keep_names_but_not_secret_values():
 def test_last4_shows_the_end_of_long_secrets_only():
     assert last4("shpss_test_5f0c1d2e3a4b") == f"{MASK}3a4b"
     assert last4("short") == MASK and last4("") == ""
+
+
+def test_dates_and_log_timestamps_are_not_mistaken_for_phone_numbers():
+    from hub.redact import redact_text
+
+    line = "2026-11-27 13:41:39,815 WARNING deferred to 2026-11-28, call +1 415 555 0142"
+    assert redact_text(line) == "2026-11-27 13:41:39,815 WARNING deferred to 2026-11-28, call ••••42"
