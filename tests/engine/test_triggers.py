@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import pytest
 import yaml
 
 from hub import clock, triggers

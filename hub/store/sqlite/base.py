@@ -14,11 +14,13 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterator
 
 import sqlite_utils
 
+from hub import clock
 from hub.store.interface import StoreUnavailable
 
 _UNAVAILABLE = ("locked", "busy", "disk is full", "unable to open", "readonly", "disk i/o", "no such table")
@@ -128,6 +130,19 @@ class SqliteBase:
                 pause = min(pause * 1.5, 0.002)
         finally:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+
+    def _lease(self, table: str, candidates: str, params: tuple[Any, ...], owner: str,
+               lease_seconds: float, *, also_set: str = "") -> list[sqlite3.Row]:
+        """Lease to ``owner`` the rows whose ids ``candidates`` selects, in one write.
+
+        Every queue (events, waits, deliveries) claims work this way: the lease expires on
+        its own, so a crashed worker's rows are taken over, never lost.
+        """
+        until = clock.iso(clock.now() + timedelta(seconds=lease_seconds))
+        with self.atomic():
+            return self.conn.execute(
+                f"UPDATE {table} SET lease_owner = ?, lease_until = ?{also_set}"
+                f" WHERE id IN ({candidates}) RETURNING *", (owner, until, *params)).fetchall()
 
     def _query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         try:

@@ -6,7 +6,6 @@ import json
 import sqlite3
 from dataclasses import replace
 from functools import cached_property
-from datetime import timedelta
 
 from hub import clock
 from hub.store.records import AuditEntry, NewEvent, RecordOutcome, StoredEvent
@@ -85,15 +84,10 @@ class EventsMixin(SqliteBase):
         return [_event(r) for r in rows]
 
     def claim_events(self, owner: str, *, limit: int, lease_seconds: float) -> list[StoredEvent]:
-        now = clock.now()
-        with self.atomic():
-            rows = self.conn.execute(
-                "UPDATE events SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"
-                " WHERE id IN (SELECT id FROM events WHERE status = 'new'"
-                "   AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?)"
-                " RETURNING *",
-                (owner, clock.iso(now + timedelta(seconds=lease_seconds)), clock.iso(now), limit),
-            ).fetchall()
+        rows = self._lease(
+            "events", "SELECT id FROM events WHERE status = 'new'"
+            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY id LIMIT ?",
+            (clock.now_iso(), limit), owner, lease_seconds, also_set=", attempts = attempts + 1")
         return sorted((_event(r) for r in rows), key=lambda e: e.id)
 
     def finish_event(

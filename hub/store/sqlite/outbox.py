@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import timedelta
 from typing import Iterable, Sequence
 
 from hub import clock
@@ -61,18 +60,13 @@ class OutboxMixin(SqliteBase):
     def claim_deliveries(self, owner: str, *, limit: int, lease_seconds: float) -> list[Delivery]:
         """Lease due pending rows, oldest first, skipping a row while an older pending row for
         the same customer and connection exists (per-customer order survives retries)."""
-        now = clock.now()
-        with self.atomic():
-            rows = self.conn.execute(
-                "UPDATE deliveries SET lease_owner = ?, lease_until = ? WHERE id IN ("
-                " SELECT d.id FROM deliveries d WHERE d.status = 'pending'"
-                " AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
-                " AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.order_key = d.order_key"
-                "   AND e.status = 'pending' AND e.id < d.id)"
-                " ORDER BY d.next_attempt_at, d.id LIMIT ?) RETURNING *",
-                (owner, clock.iso(now + timedelta(seconds=lease_seconds)), clock.iso(now),
-                 clock.iso(now), limit),
-            ).fetchall()
+        now = clock.now_iso()
+        rows = self._lease(
+            "deliveries", "SELECT d.id FROM deliveries d WHERE d.status = 'pending'"
+            " AND d.next_attempt_at <= ? AND (d.lease_until IS NULL OR d.lease_until < ?)"
+            " AND NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.order_key = d.order_key"
+            "   AND e.status = 'pending' AND e.id < d.id)"
+            " ORDER BY d.next_attempt_at, d.id LIMIT ?", (now, now, limit), owner, lease_seconds)
         return sorted((_delivery(r) for r in rows), key=lambda d: d.id)
 
     def finish_delivery(self, delivery_id: int, owner: str, update: DeliveryUpdate,

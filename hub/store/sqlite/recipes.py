@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from datetime import timedelta
 from typing import Any, Iterable
 
 from hub import clock
@@ -143,16 +142,11 @@ class RecipesMixin(SqliteBase):
         ).lastrowid
 
     def claim_due_waits(self, owner: str, *, limit: int, lease_seconds: float) -> list[Wait]:
-        now = clock.now()
-        with self.atomic():
-            rows = self.conn.execute(
-                "UPDATE waits SET lease_owner = ?, lease_until = ? WHERE id IN ("
-                " SELECT id FROM waits WHERE status = 'pending' AND due_at <= ?"
-                " AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at, id LIMIT ?)"
-                " RETURNING *",
-                (owner, clock.iso(now + timedelta(seconds=lease_seconds)), clock.iso(now),
-                 clock.iso(now), limit),
-            ).fetchall()
+        now = clock.now_iso()
+        rows = self._lease(
+            "waits", "SELECT id FROM waits WHERE status = 'pending' AND due_at <= ?"
+            " AND (lease_until IS NULL OR lease_until < ?) ORDER BY due_at, id LIMIT ?",
+            (now, now, limit), owner, lease_seconds)
         return sorted((_wait(r) for r in rows), key=lambda w: (w.due_at, w.id))
 
     def finish_wait(self, wait_id: int, owner: str, *, status: str, ended_by: str) -> bool:
