@@ -29,7 +29,9 @@ from pathlib import Path
 
 import yaml
 
+from bench import profiling
 from bench.paced_sender import Prepared, SendResult, send_all
+from bench.procstats import sample
 from bench.report import machine, table, write_results
 from bench.vendor_limits import fixed_window_best, minimum_seconds
 
@@ -51,6 +53,7 @@ RECIPE = {
             "order_count": "{{ profile.order_count }}"}},
     ],
 }
+PROFILE_SECONDS = 40  # the engine's busiest stretch, while events are still being processed
 HUBSPOT_BATCH = 100  # adapters/hubspot.py BATCH_LIMIT: what the adapter puts in one request
 
 
@@ -61,6 +64,9 @@ class HubRun:
     first_request_seconds: float | None
     counts: dict[str, int]
     workers: int
+    worker_cpu_seconds: float
+    simulator_cpu_seconds: float
+    profiles: tuple[Path, ...] = ()
 
 
 def order_event(n: int):
@@ -133,13 +139,17 @@ def stop_workers(workers: list[subprocess.Popen]) -> None:
             worker.wait()
 
 
-def run_hub(settings, sims, expected: int, workers: int, max_seconds: float) -> HubRun:
+def run_hub(settings, sims, expected: int, workers: int, max_seconds: float,
+            profile_dir: Path | None = None) -> HubRun:
     """Start the workers; wait until no delivery is pending (or the time limit)."""
     from hub.runtime import open_runtime
 
     rt = open_runtime(settings)
     started = time.monotonic()
+    own_cpu = _cpu_seconds()
     processes = start_workers(settings, workers)
+    sampling = profiling.start([p.pid for p in processes], PROFILE_SECONDS, profile_dir) \
+        if profile_dir else []
     processed = first = None
     last_print = 0.0
     try:
@@ -159,12 +169,22 @@ def run_hub(settings, sims, expected: int, workers: int, max_seconds: float) -> 
             if processed is not None and done >= expected:
                 break
         seconds = time.monotonic() - started
+        worker_cpu = sum(sample(p.pid).cpu_seconds for p in processes)
+        sims_cpu = _cpu_seconds() - own_cpu
     finally:
+        profiles = profiling.finish(sampling)
         stop_workers(processes)
     counts = {s: rt.store.count_deliveries(status=s)
               for s in ("pending", "delivered", "dead", "refused", "unknown")}
     rt.store.close()
-    return HubRun(seconds, processed, first, counts, workers)
+    return HubRun(seconds, processed, first, counts, workers, worker_cpu, sims_cpu,
+                  tuple(profiles))
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process: the simulators serve from its threads."""
+    times = os.times()
+    return times.user + times.system
 
 
 def vendor_figures(sims, events: int) -> dict:
@@ -260,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="hub worker processes")
     parser.add_argument("--max-seconds", type=float, default=600, help="time limit per system")
     parser.add_argument("--quick", action="store_true", help="N = 400: a smoke test")
+    parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=True,
+                        help="sample the workers with py-spy (default: on)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args(argv)
     if args.quick:
@@ -278,8 +300,10 @@ def main(argv: list[str] | None = None) -> int:
         with SimulatorServer(sims) as server:
             print(f"preparing {args.events:,} orders …", file=sys.stderr)
             settings = prepare_hub(Path(tmp), server.base_url, sims.config, args.events)
-            hub = run_hub(settings, sims, 2 * args.events, args.workers, args.max_seconds)
+            hub = run_hub(settings, sims, 2 * args.events, args.workers, args.max_seconds,
+                          Path(tmp) / "profile" if args.profile else None)
             hub_vendor = vendor_figures(sims, args.events)
+            hot = profiling.summary(list(hub.profiles)) if args.profile else ""
             klaviyo, hubspot = same_requests(sims, "")
         bare_sims = Simulators()
         bare_sims.log = RequestLog(max_entries=50 * args.events + 10_000)
@@ -291,11 +315,11 @@ def main(argv: list[str] | None = None) -> int:
             bare_vendor = vendor_figures(bare_sims, args.events)
         sims.close()
         bare_sims.close()
-    return report(args, hub, hub_vendor, bare, bare_vendor, minimum, limits)
+    return report(args, hub, hub_vendor, bare, bare_vendor, minimum, limits, hot)
 
 
 def report(args, hub: HubRun, hub_vendor: dict, bare: dict[str, SendResult],
-           bare_vendor: dict, minimum: dict[str, float], limits) -> int:
+           bare_vendor: dict, minimum: dict[str, float], limits, hot: str) -> int:
     floor = max(minimum.values())
     bare_seconds = max(r.seconds for r in bare.values())
     lost_hub = hub_vendor["lost_klaviyo"] + hub_vendor["lost_hubspot"]
@@ -328,9 +352,14 @@ def report(args, hub: HubRun, hub_vendor: dict, bare: dict[str, SendResult],
         + ", ".join(f"{k} {v:,}" for k, v in hub.counts.items()) + ".",
         f"- Engine: all {args.events:,} events processed after "
         f"{hub.processed_seconds or float('nan'):.1f} s; first vendor request after "
-        f"{hub.first_request_seconds or float('nan'):.1f} s.",
+        f"{hub.first_request_seconds or float('nan'):.1f} s. CPU over the run: the "
+        f"{hub.workers} workers {hub.worker_cpu_seconds:.0f} s, the simulators (in the "
+        f"benchmark's process, on the same {os.cpu_count()} cores) "
+        f"{hub.simulator_cpu_seconds:.0f} s.",
     ]
     print("\n".join(verdicts))
+    if hot:
+        print("\nWhere the workers' time went (first %d s):\n%s" % (PROFILE_SECONDS, hot))
     meta = machine()
     kl = limits["klaviyo"]
     markdown = "\n".join([
@@ -354,6 +383,8 @@ def report(args, hub: HubRun, hub_vendor: dict, bare: dict[str, SendResult],
         f"that knew where the vendor's minute starts could straddle its boundary and finish "
         f"in {best:.1f} s; neither the hub nor the bare loop assumes that.", "",
         text, "", *verdicts,
+        *(["", f"Where the two workers' CPU time went in the first {PROFILE_SECONDS} s "
+           f"(engine and delivery together):", "", hot] if hot and ratio > 1.2 else []),
     ])
     if not args.no_write:
         write_results("delivery", {
@@ -362,7 +393,9 @@ def report(args, hub: HubRun, hub_vendor: dict, bare: dict[str, SendResult],
             "hub": {"seconds": round(hub.seconds, 2), "ratio": round(ratio, 3),
                     "processed_seconds": hub.processed_seconds,
                     "first_request_seconds": hub.first_request_seconds,
-                    "outbox": hub.counts, "workers": hub.workers, **hub_vendor},
+                    "outbox": hub.counts, "workers": hub.workers,
+                    "worker_cpu_seconds": round(hub.worker_cpu_seconds, 1),
+                    "simulator_cpu_seconds": round(hub.simulator_cpu_seconds, 1), **hub_vendor},
             "bare": {"seconds": round(bare_seconds, 2), **bare_vendor,
                      "sent": {k: vars(v) for k, v in bare.items()}},
         }, markdown)
