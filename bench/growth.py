@@ -147,10 +147,13 @@ def main(argv: list[str] | None = None) -> int:
         args.sizes, args.repeat, args.ingest_total, args.ingest_seconds = [2_000, 10_000], 3, \
             600, 4
     results = []
-    with tempfile.TemporaryDirectory(dir=args.work_dir) as tmp:
+    from hub.simulators import Simulators, SimulatorServer
+
+    with tempfile.TemporaryDirectory(dir=args.work_dir) as tmp, \
+            SimulatorServer(Simulators(seed=7)) as vendors:
         work = Path(tmp)
         print("recording real traffic for the template …", file=sys.stderr)
-        template = build_template(work)
+        template = build_template(work, vendors)
         for events in sorted(args.sizes):
             print(f"{events:,} events …", file=sys.stderr)
             results.append(measure_size(template, work, events, args))

@@ -21,7 +21,10 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
+if TYPE_CHECKING:
+    from hub.simulators import SimulatorServer
 
 OWNER_EMAIL = "owner@bench.example"
 OWNER_PASSWORD = "bench-owner-password-42"
@@ -48,64 +51,73 @@ class Template:
 
 
 # -- 1. a real store ----------------------------------------------------------------------------
-def build_template(work: Path, *, shoppers: int = SHOPPERS,
+def build_template(work: Path, server: "SimulatorServer", *, shoppers: int = SHOPPERS,
                    catalog_updates: int = CATALOG_UPDATES) -> Template:
-    """Run the hub for real against the simulators and keep its data directory."""
+    """Run the hub for real against the simulators and keep its data directory.
+
+    The connections point at ``server``: keep it running while the copies are served, so
+    the sends their traffic causes reach a vendor, as they would in a shop.
+    """
+    from hub import users
     from hub.connections import add_connection
-    from hub.demo.player import Player, Shopper
     from hub.demo.setup import connect, enable_recipes
     from hub.runtime import open_runtime
     from hub.settings import Settings
-    from hub.simulators import Simulators, SimulatorServer
-    from hub.simulators.shopify_data import CATALOG
-    from hub import users
+
+    from bench.ingest import SECRET
     from bench.servers import free_port, hub_serve_command, process
 
     data_dir = work / "template"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    sims = Simulators(seed=7)
-    with SimulatorServer(sims) as server:
-        settings = Settings(data_dir=data_dir, public_url=url, quiet_hours="00:00-00:00")
-        rt = open_runtime(settings)
-        ids = connect(rt, server.base_url, sims.config)
-        enable_recipes(rt)
-        users.create_owner(rt.store, OWNER_EMAIL, "Bench owner", OWNER_PASSWORD)
-        from bench.ingest import SECRET
-        ids["shopify-bench"] = add_connection(rt.store, rt.vault, "shopify", "bench",
-                                              {"webhook_secret": SECRET}).id
-        env = {"HUB_PUBLIC_URL": url, "HUB_QUIET_HOURS": "00:00-00:00",
-               "HUB_LOG_LEVEL": "WARNING", "HUB_WORKER_POLL_SECONDS": "0.1"}
-        with process(hub_serve_command(data_dir, port, 1, 4), f"{url}/readyz", env):
-            player = Player(sims, url, ids)
-            sims.shopify.subscribe("*", player.hook("shopify"))
-            people = [Shopper(f"Shopper{i}", f"Family{i}", f"+1415555{100 + i:04d}",
-                              sms_consent=i % 3 != 0) for i in range(shoppers)]
-            for person in people:
-                player.sign_up(person)
-            sims.dispatcher.wait_idle(30)
-            for i, person in enumerate(people):
-                player.abandon_checkout(person, [CATALOG[i % 3], CATALOG[(i + 1) % 3]])
-                player.wishlist(person, CATALOG[2])
-            sims.dispatcher.wait_idle(30)
-            for person in people[::2]:
-                player.buy_online(person)
-            for person in people[1::4]:
-                player.buy_in_store(person, [CATALOG[1]])
-            player.reply(people[3], "STOP")
-            player.price_drop()
-            sims.dispatcher.wait_idle(30)
-            for n in range(catalog_updates):  # stock changes: events no recipe acts on
-                sims.shopify.emit("products/update", _product(n))
-                if n % 100 == 99:
-                    sims.dispatcher.wait_idle(30)
-            sims.dispatcher.wait_idle(30)
-            _wait_until_quiet(rt, 60)
-        counts = {t: rt.store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-                  for t in (*TABLES, "profiles", "identities")}
-        rt.store.close()
-    sims.close()
+    sims = server.sims
+    settings = Settings(data_dir=data_dir, public_url=url, quiet_hours="00:00-00:00")
+    rt = open_runtime(settings)
+    ids = connect(rt, server.base_url, sims.config)
+    enable_recipes(rt)
+    users.create_owner(rt.store, OWNER_EMAIL, "Bench owner", OWNER_PASSWORD)
+    ids["shopify-bench"] = add_connection(rt.store, rt.vault, "shopify", "bench",
+                                          {"webhook_secret": SECRET}).id
+    env = {"HUB_PUBLIC_URL": url, "HUB_QUIET_HOURS": "00:00-00:00",
+           "HUB_LOG_LEVEL": "WARNING", "HUB_WORKER_POLL_SECONDS": "0.1"}
+    with process(hub_serve_command(data_dir, port, 1, 4), f"{url}/readyz", env):
+        _play(sims, url, ids, shoppers, catalog_updates)
+        _wait_until_quiet(rt, 60)
+    counts = {t: rt.store.conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in (*TABLES, "profiles", "identities")}
+    rt.store.close()
+    sims.shopify.unsubscribe_all()
     return Template(data_dir, counts, ids)
+
+
+def _play(sims, url: str, ids: dict[str, str], shoppers: int, catalog_updates: int) -> None:
+    """Shoppers' journeys through every shipped recipe, then stock-change webhooks."""
+    from hub.demo.player import Player, Shopper
+    from hub.simulators.shopify_data import CATALOG
+
+    player = Player(sims, url, ids)
+    sims.shopify.subscribe("*", player.hook("shopify"))
+    people = [Shopper(f"Shopper{i}", f"Family{i}", f"+1415555{100 + i:04d}",
+                      sms_consent=i % 3 != 0) for i in range(shoppers)]
+    for person in people:
+        player.sign_up(person)
+    sims.dispatcher.wait_idle(30)
+    for i, person in enumerate(people):
+        player.abandon_checkout(person, [CATALOG[i % 3], CATALOG[(i + 1) % 3]])
+        player.wishlist(person, CATALOG[2])
+    sims.dispatcher.wait_idle(30)
+    for person in people[::2]:
+        player.buy_online(person)
+    for person in people[1::4]:
+        player.buy_in_store(person, [CATALOG[1]])
+    player.reply(people[3], "STOP")
+    player.price_drop()
+    sims.dispatcher.wait_idle(30)
+    for n in range(catalog_updates):  # stock changes: events no recipe acts on
+        sims.shopify.emit("products/update", _product(n))
+        if n % 100 == 99:
+            sims.dispatcher.wait_idle(30)
+    sims.dispatcher.wait_idle(30)
 
 
 def _product(n: int) -> dict[str, Any]:
@@ -292,5 +304,7 @@ def _copied_people(people: People, copy: int, shift: timedelta
 
 
 if __name__ == "__main__":  # a look at the template: python -m bench.store_filler DIR
-    built = build_template(Path(sys.argv[1]))
-    print(built)
+    from hub.simulators import Simulators, SimulatorServer
+
+    with SimulatorServer(Simulators(seed=7)) as running:
+        print(build_template(Path(sys.argv[1]), running))
