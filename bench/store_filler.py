@@ -39,6 +39,9 @@ TABLES = ("events", "audit", "runs", "deliveries", "attempts", "timeline", "wait
 PROFILE_PREFIX = "cus_"  # hub/customers.py new_profile_id
 #: Which table an audit entry's ``subject_id`` points into, by its ``subject_type``.
 SUBJECT_TABLES = {"event": "events", "run": "runs", "delivery": "deliveries"}
+#: Copies older than this have no wait left pending (a reminder is due two hours after a
+#: checkout): otherwise the worker would fire months of reminders while being measured.
+SETTLED = timedelta(days=1)
 TIME_COLUMNS = {"received_at", "occurred_at", "processed_at", "lease_until", "at", "created_at",
                 "updated_at", "next_attempt_at", "due_at", "ended_at", "added_at"}
 
@@ -232,6 +235,11 @@ def _copied(table: str, row: dict[str, Any], copy: int, spans: dict[str, int],
     for column in TIME_COLUMNS & out.keys():
         if out[column]:
             out[column] = _shifted(out[column], shift)
+    if shift > SETTLED:  # what was still waiting in the template has long since happened
+        if table == "waits" and out["status"] == "pending":
+            out.update(status="fired", ended_at=out["due_at"], ended_by="due")
+        elif table == "runs" and out["status"] == "waiting":
+            out["status"] = "completed"
     return tuple(out.values())
 
 
