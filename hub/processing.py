@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from typing import Any
 
 from hub import audit, clock
@@ -29,6 +30,10 @@ log = logging.getLogger("hub.processing")
 
 #: An event whose processing raised this many times is set aside as failed (and audited).
 MAX_EVENT_ATTEMPTS = 5
+#: Pause after each event's transaction. SQLite's write lock is not fair: a worker that
+#: begins its next event at once keeps webhooks, acknowledged only after their commit,
+#: waiting (bench.ingest at c=64 with the worker busy: p99 600 ms without it, 150 ms with).
+YIELD_SECONDS = 0.001
 
 
 class LeaseLost(Exception):
@@ -65,6 +70,7 @@ def process_events(rt: Runtime, owner: str, *, limit: int = 50) -> int:
         except Exception as error:
             log.exception("event %s could not be processed", stored.id)
             _set_aside_or_retry(rt, owner, stored, error)
+        time.sleep(YIELD_SECONDS)
     return len(events)
 
 
