@@ -182,7 +182,8 @@ def report(results: list[dict], template_counts: dict[str, int], args) -> int:
                if not slow else
                f"- At {largest['counts']['events']:,} events, {len(slow)} page(s) miss "
                f"{TARGET_MS:.0f} ms: " + "; ".join(
-                   f"“{p['page']}” {p['p50_ms']:.0f} ms ({p['p50_ms'] / TARGET_MS - 1:.0%} over)"
+                   f"“{p['page']}” {p['p50_ms']:.0f} ms "
+                   f"({p['p50_ms'] / TARGET_MS - 1:.0%} over)"
                    for p in slow) + ".")
     first, last = results[0]["ingest"]["rate"], largest["ingest"]["rate"]
     verdicts = [verdict, f"- Ingest at the largest store: {last:,.0f} webhooks/s, "

@@ -231,7 +231,8 @@ def report(rows: list[dict], args) -> int:
     headers = ["system", "web processes", "processes", "ready, first start s", "ready, restart s",
                "idle RSS MB", "idle PSS MB", "peak RSS under load MB", "peak PSS MB",
                "webhooks/s under load"]
-    lines = [[r["system"], r["workers"], len(r["idle_processes"]), r["ready_first_s"], r["ready_restart_s"],
+    lines = [[r["system"], r["workers"], len(r["idle_processes"]), r["ready_first_s"],
+              r["ready_restart_s"],
               r["idle_rss_mb"], r["idle_pss_mb"], r["load"]["peak_rss_mb"],
               r["load"]["peak_pss_mb"], r["load"]["rate"]] for r in rows]
     text = table(headers, lines)
@@ -241,7 +242,8 @@ def report(rows: list[dict], args) -> int:
 
     def verdict(name: str, value: float, target: float, unit: str) -> str:
         met = value <= target
-        return (f"{name}: {value:.{2 if unit == 's' else 0}f} {unit} (target ≤ {target:g} {unit}: "
+        shown = f"{value:.{2 if unit == 's' else 0}f}"
+        return (f"{name}: {shown} {unit} (target ≤ {target:g} {unit}: "
                 + ("met" if met else f"missed by {value / target - 1:.0%}") + ")")
 
     ready = max(hub["ready_first_s"], hub["ready_restart_s"])
@@ -249,7 +251,8 @@ def report(rows: list[dict], args) -> int:
         "- " + verdict("Idle, all hub processes, RSS", hub["idle_rss_mb"], TARGETS["idle"], "MB")
         + f"; the bare app {bare['idle_rss_mb']:.0f} MB.",
         "- " + verdict("Under the ingest load, peak RSS", hub["load"]["peak_rss_mb"],
-                       TARGETS["load"], "MB") + f"; the bare app {bare['load']['peak_rss_mb']:.0f} MB.",
+                       TARGETS["load"], "MB")
+        + f"; the bare app {bare['load']['peak_rss_mb']:.0f} MB.",
         "- " + verdict("Ready after `hub serve`", ready, TARGETS["ready"], "s")
         + f" (first start {hub['ready_first_s']:.2f} s, restarts {hub['ready_restart_s']:.2f} s); "
           f"the bare app {bare['ready_restart_s']:.2f} s.",

@@ -312,7 +312,8 @@ def _copied_people(people: People, copy: int, shift: timedelta
 
 
 if __name__ == "__main__":  # a look at the template: python -m bench.store_filler DIR
-    from hub.simulators import Simulators, SimulatorServer
+    from hub.simulators import Simulators
+    from hub.simulators import SimulatorServer as Server
 
-    with SimulatorServer(Simulators(seed=7)) as running:
+    with Server(Simulators(seed=7)) as running:
         print(build_template(Path(sys.argv[1]), running))
