@@ -3,6 +3,7 @@ it promises; --no-write leaves docs/performance.md alone."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,10 +25,11 @@ def run_quick(name: str, timeout: float = 300) -> str:
     return answer.stdout
 
 
-def test_delivery_quick_delivers_everything_once_without_a_429():
+def test_delivery_quick_delivers_everything_once_within_the_vendors_limits():
     out = run_quick("delivery")
     assert "| hub (2 × hub worker) |" in out and "| bare loop (requests) |" in out
-    assert "- 429s: 0 of" in out
+    share = re.search(r"- 429s: \d+ of [\d,]+ requests = ([\d.]+) %", out)
+    assert share is not None and float(share[1]) <= 1.0
     assert "Lost: 0 (target 0: met); duplicated: 0 (target 0: met)" in out
     assert "delivered 800" in out
 
