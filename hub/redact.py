@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 from typing import Any, Mapping
 
 MASK = "••••"
@@ -26,13 +27,25 @@ _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2})?$")
 
 _known: set[str] = set()
 _lock = threading.Lock()
+_AUTH_SCHEME = re.compile(
+    r"(?i)\b(bearer|basic|klaviyo-api-key)\s+[A-Za-z0-9._~+/=-]+")
 
 
 def register_secret(value: str | None) -> None:
     """Remember a secret value so that ``redact_text`` scrubs it wherever it appears."""
     if value and len(value) >= 6:
         with _lock:
-            _known.add(value)
+            if value not in _known:
+                _known.add(value)
+                _known_pattern.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def _known_pattern() -> re.Pattern[str] | None:
+    """Every registered secret in one pattern, longest first (rebuilt when one is added)."""
+    with _lock:
+        known = sorted(_known, key=len, reverse=True)
+    return re.compile("|".join(re.escape(v) for v in known)) if known else None
 
 
 def last4(value: str | None) -> str:
@@ -56,17 +69,14 @@ def redact_text(text: str, *, phones: bool = True) -> str:
     """Scrub every registered secret (and, by default, phone numbers) from free text."""
     if not text:
         return text
-    with _lock:
-        known = sorted(_known, key=len, reverse=True)
-    for value in known:
-        if value in text:
-            text = text.replace(value, MASK)
-    text = re.sub(
-        r"(?i)\b(bearer|basic|klaviyo-api-key)\s+[A-Za-z0-9._~+/=-]+", rf"\1 {MASK}", text
-    )
+    pattern = _known_pattern()
+    if pattern is not None:
+        text = pattern.sub(MASK, text)
+    text = _AUTH_SCHEME.sub(rf"\1 {MASK}", text)
     return mask_phone(text) if phones else text
 
 
+@lru_cache(maxsize=4096)
 def is_secret_name(name: str) -> bool:
     return bool(_SECRET_NAME.search(name))
 

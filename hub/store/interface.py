@@ -50,6 +50,9 @@ class SchemaStore(Protocol):
     def atomic(self) -> AbstractContextManager[None]:
         """Group the calls made inside the block into one write transaction."""
 
+    def savepoint(self) -> AbstractContextManager[None]:
+        """Inside a transaction, a part that rolls back alone when the block raises."""
+
     def close(self) -> None: ...
 
 

@@ -106,6 +106,29 @@ class SqliteBase:
                     conn.execute("ROLLBACK")
                 raise StoreUnavailable(f"the database did not commit: {error}") from error
 
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the open transaction that can fail alone (rolled back to its start)."""
+        conn = self.conn
+        if not conn.in_transaction:
+            with self.atomic():
+                yield
+            return
+        name = f"sp_{id(conn)}_{self._local.__dict__.setdefault('depth', 0)}"
+        self._local.depth += 1
+        conn.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute(f"ROLLBACK TO {name}")
+                conn.execute(f"RELEASE {name}")
+            raise
+        else:
+            conn.execute(f"RELEASE {name}")
+        finally:
+            self._local.depth -= 1
+
     def _begin_immediate(self, conn: sqlite3.Connection) -> None:
         """Take the write lock, retrying every fraction of a millisecond up to the timeout.
 
