@@ -75,6 +75,9 @@ def measure(pid: int, port: int, run: str, concurrency: int, total: int, seconds
     }
 
 
+WEB_ONLY = "hub serve, worker elsewhere"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--total", type=int, default=12_000, help="requests per measurement")
@@ -110,6 +113,14 @@ def main(argv: list[str] | None = None) -> int:
                          f"http://127.0.0.1:{port}/readyz", env) as hub:
                 rows[("hub serve", concurrency)] = measure(hub.pid, port, f"hub{concurrency}",
                                                            concurrency, args.total, args.seconds)
+            # The same web tier with the background worker on another machine (`hub serve
+            # --background-workers 0` + `hub worker` elsewhere): what ingest alone costs.
+            port = free_port()
+            with process(hub_serve_command(data_dir, port, args.workers, args.threads,
+                                           background=0),
+                         f"http://127.0.0.1:{port}/readyz", env) as hub:
+                rows[(WEB_ONLY, concurrency)] = measure(hub.pid, port, f"web{concurrency}",
+                                                        concurrency, args.total, args.seconds)
     return report(rows, args)
 
 
@@ -121,7 +132,7 @@ def report(rows: dict[tuple[str, int], dict], args: argparse.Namespace) -> int:
         ratio = r["rate"] / rows[("bare Flask", c)]["rate"] if rows[("bare Flask", c)]["rate"] else 0
         lines.append([system, c, r["rate"], r["p50_ms"], r["p95_ms"], r["p99_ms"], r["errors"],
                       r["cpu_ms_per_request"], r["rss_idle_mb"], r["rss_peak_mb"],
-                      f"{ratio:.2f}×" if system == "hub serve" else "1.00×"])
+                      f"{ratio:.2f}×" if system.startswith("hub") else "1.00×"])
     text = table(headers, lines)
     print(text)
     meta = machine()
@@ -131,6 +142,10 @@ def report(rows: dict[tuple[str, int], dict], args: argparse.Namespace) -> int:
         ratio = hub["rate"] / bare["rate"] if bare["rate"] else 0
         verdicts.append(f"- c={c}: hub at {ratio:.2f}× the bare app (target ≥ 0.80×), "
                         f"p99 {hub['p99_ms']} ms" + (" (target < 100 ms)" if c == 64 else ""))
+        if (WEB_ONLY, c) in rows:
+            web = rows[(WEB_ONLY, c)]
+            verdicts.append(f"- c={c}, worker elsewhere: {web['rate'] / bare['rate']:.2f}× the bare "
+                            f"app, p99 {web['p99_ms']} ms")
     markdown = "\n".join([
         "## Ingest", "",
         f"`python -m bench.ingest` — {meta['at']}, commit {meta['commit']}, {meta['cpu']} "
