@@ -31,12 +31,6 @@ def klaviyo() -> KlaviyoAdapter:
                           public_url="https://hub.example.com")
 
 
-@pytest.fixture
-def mocked():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
 def sent(call) -> dict:
     return json.loads(call.request.body)
 

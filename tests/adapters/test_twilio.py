@@ -43,12 +43,6 @@ def twilio() -> TwilioAdapter:
     return TwilioAdapter(CONFIG, connection_id="twilio-main", public_url="https://hub.example.com")
 
 
-@pytest.fixture
-def mocked():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        yield rsps
-
-
 def webhook(name: str, *, url: str = HOOK_URL, path: str = "", **header_changes) -> WebhookRequest:
     request = signed(name)
     headers = {**request.headers, **header_changes}

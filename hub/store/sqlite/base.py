@@ -167,6 +167,28 @@ class SqliteBase:
                 f"UPDATE {table} SET lease_owner = ?, lease_until = ?{also_set}"
                 f" WHERE id IN ({candidates}) RETURNING *", (owner, until, *params)).fetchall()
 
+    @staticmethod
+    def _where(equal: dict[str, Any], *, before_id: int | None = None,
+               since: tuple[str, str | None] | None = None,
+               any_of: tuple[str, list[Any]] | None = None) -> tuple[str, list[Any]]:
+        """A WHERE clause for the list/count reads: columns equal to the given (non-None)
+        values, ``id < before_id`` (paging by key), ``column >= since``, ``column IN (…)``."""
+        where, params = ["1=1"], []
+        for column, value in equal.items():
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        if since is not None and since[1]:
+            where.append(f"{since[0]} >= ?")
+            params.append(since[1])
+        if any_of is not None:
+            where.append(f"{any_of[0]} IN ({','.join('?' * len(any_of[1]))})")
+            params += any_of[1]
+        return " AND ".join(where), params
+
     def _query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         try:
             return self.conn.execute(sql, params).fetchall()

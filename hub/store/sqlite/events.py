@@ -70,17 +70,9 @@ class EventsMixin(SqliteBase):
     def list_events(
         self, *, limit: int = 50, before_id: int | None = None, connection_id: str | None = None
     ) -> list[StoredEvent]:
-        where, params = ["1=1"], []
-        if before_id is not None:
-            where.append("id < ?")
-            params.append(before_id)
-        if connection_id is not None:
-            where.append("connection_id = ?")
-            params.append(connection_id)
-        rows = self._query(
-            f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
-            (*params, limit),
-        )
+        where, params = self._where({"connection_id": connection_id}, before_id=before_id)
+        rows = self._query(f"SELECT * FROM events WHERE {where} ORDER BY id DESC LIMIT ?",
+                           (*params, limit))
         return [_event(r) for r in rows]
 
     def claim_events(self, owner: str, *, limit: int, lease_seconds: float) -> list[StoredEvent]:
@@ -108,14 +100,8 @@ class EventsMixin(SqliteBase):
         )
 
     def count_events(self, *, status: str | None = None, since: str | None = None) -> int:
-        where, params = ["1=1"], []
-        if status:
-            where.append("status = ?")
-            params.append(status)
-        if since:
-            where.append("received_at >= ?")
-            params.append(since)
-        return self._query(f"SELECT count(*) FROM events WHERE {' AND '.join(where)}", params)[0][0]
+        where, params = self._where({"status": status or None}, since=("received_at", since))
+        return self._query(f"SELECT count(*) FROM events WHERE {where}", params)[0][0]
 
     def prune_events(self, before: str) -> int:
         return self._execute(

@@ -120,33 +120,17 @@ class OutboxMixin(SqliteBase):
     def list_deliveries(self, *, status: str | Iterable[str] | None = None,
                         run_id: int | None = None, connection_id: str | None = None,
                         before_id: int | None = None, limit: int = 50) -> list[Delivery]:
-        where, params = ["1=1"], []
-        if status is not None:
-            statuses = [status] if isinstance(status, str) else list(status)
-            where.append(f"status IN ({','.join('?' * len(statuses))})")
-            params += statuses
-        for column, value in (("run_id", run_id), ("connection_id", connection_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if before_id is not None:
-            where.append("id < ?")
-            params.append(before_id)
-        rows = self._query(
-            f"SELECT * FROM deliveries WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
-            (*params, limit))
+        statuses = None if status is None else ("status", [status] if isinstance(status, str)
+                                                else list(status))
+        where, params = self._where({"run_id": run_id, "connection_id": connection_id},
+                                    before_id=before_id, any_of=statuses)
+        rows = self._query(f"SELECT * FROM deliveries WHERE {where} ORDER BY id DESC LIMIT ?",
+                           (*params, limit))
         return [_delivery(r) for r in rows]
 
     def count_deliveries(self, *, status: str | None = None, since: str | None = None) -> int:
-        where, params = ["1=1"], []
-        if status:
-            where.append("status = ?")
-            params.append(status)
-        if since:
-            where.append("updated_at >= ?")
-            params.append(since)
-        return self._query(f"SELECT count(*) FROM deliveries WHERE {' AND '.join(where)}",
-                           params)[0][0]
+        where, params = self._where({"status": status or None}, since=("updated_at", since))
+        return self._query(f"SELECT count(*) FROM deliveries WHERE {where}", params)[0][0]
 
     def list_attempts(self, delivery_id: int) -> list[Attempt]:
         return [_attempt(r) for r in self._query(

@@ -103,28 +103,16 @@ class RecipesMixin(SqliteBase):
     def list_runs(self, *, event_id: int | None = None, instance_id: str | None = None,
                   status: str | None = None, correlation_id: str | None = None,
                   before_id: int | None = None, limit: int = 50) -> list[Run]:
-        where, params = ["1=1"], []
-        for column, value in (("event_id", event_id), ("instance_id", instance_id),
-                              ("status", status), ("correlation_id", correlation_id)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if before_id is not None:
-            where.append("id < ?")
-            params.append(before_id)
-        rows = self._query(f"SELECT * FROM runs WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+        where, params = self._where({"event_id": event_id, "instance_id": instance_id,
+                                     "status": status, "correlation_id": correlation_id},
+                                    before_id=before_id)
+        rows = self._query(f"SELECT * FROM runs WHERE {where} ORDER BY id DESC LIMIT ?",
                            (*params, limit))
         return [_run(r) for r in rows]
 
     def count_runs(self, *, status: str | None = None, since: str | None = None) -> int:
-        where, params = ["1=1"], []
-        if status:
-            where.append("status = ?")
-            params.append(status)
-        if since:
-            where.append("created_at >= ?")
-            params.append(since)
-        return self._query(f"SELECT count(*) FROM runs WHERE {' AND '.join(where)}", params)[0][0]
+        where, params = self._where({"status": status or None}, since=("created_at", since))
+        return self._query(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0]
 
     # -- waits -----------------------------------------------------------------------------
     def create_wait(self, run_id: int, instance_id: str, *, resume_at: int, due_at: str,
