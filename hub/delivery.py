@@ -24,7 +24,8 @@ from adapters.base import Action, Adapter
 from adapters.http import Outcome, paced
 from hub import audit, clock, retry
 from hub.events import CanonicalEvent
-from hub.quiet_hours import QuietHours
+from hub.profiles import missing_consent
+from hub.quiet_hours import quiet_hours
 from hub.redact import redact_mapping, redact_text
 from hub.runtime import Runtime
 from hub.store import Attempt, Delivery, DeliveryUpdate, NewEvent
@@ -38,6 +39,15 @@ Gate = DeliveryUpdate | None
 #: Groups (connection, action) sent side by side in one pass, so a slow vendor does not hold
 #: up the others.
 PARALLEL_GROUPS = 8
+#: Stored events whose body is already a canonical event (facts from vendors' answers).
+FACT_TOPIC = "hub/canonical"
+
+
+@lru_cache(maxsize=1)
+def _senders() -> ThreadPoolExecutor:
+    """One pool per process, kept: its threads keep their SQLite connections and HTTP pools
+    from pass to pass (a pool per pass reopened both every half second)."""
+    return ThreadPoolExecutor(PARALLEL_GROUPS, thread_name_prefix="deliver")
 
 
 def deliver_due(rt: Runtime, owner: str, *, limit: int = 100) -> int:
@@ -53,12 +63,10 @@ def deliver_due(rt: Runtime, owner: str, *, limit: int = 100) -> int:
         (connection_id, action_name), group = groups[0]
         _deliver_group(rt, owner, connection_id, action_name, group, deadline)
     elif groups:
-        with ThreadPoolExecutor(min(len(groups), PARALLEL_GROUPS),
-                                thread_name_prefix="deliver") as pool:
-            futures = [pool.submit(_deliver_group, rt, owner, connection_id, action_name, group,
-                                   deadline) for (connection_id, action_name), group in groups]
-            for future in futures:
-                future.result()
+        futures = [_senders().submit(_deliver_group, rt, owner, connection_id, action_name, group,
+                                     deadline) for (connection_id, action_name), group in groups]
+        for future in futures:
+            future.result()
     return len(rows)
 
 
@@ -126,15 +134,12 @@ def _send(adapter: Adapter, action_name: str, rows: list[Delivery]) -> list[Outc
 def _gate(rt: Runtime, row: Delivery, declaration: Action) -> Gate:
     """Consent and quiet hours, checked at send time (consent may have changed since)."""
     if declaration.consent:
-        channel = declaration.consent
         profile = rt.store.get_profile(row.profile_id) if row.profile_id else None
-        state = profile.consent_state(channel) if profile else "unknown"
-        if state != "subscribed":
-            return DeliveryUpdate("refused", count_attempt=False,
-                                  summary=f"not sent: no {channel.upper() if channel == 'sms' else channel} "
-                                          f"consent (consent is {state})")
-        if channel == "sms":
-            quiet = _quiet_hours(rt.settings.quiet_hours, rt.settings.timezone)
+        refusal = missing_consent(profile, declaration.consent)
+        if refusal:
+            return DeliveryUpdate("refused", count_attempt=False, summary=f"not sent: {refusal}")
+        if declaration.consent == "sms":
+            quiet = quiet_hours(rt.settings.quiet_hours, rt.settings.timezone)
             now = clock.now()
             if quiet.contains(now):
                 allowed = quiet.next_allowed(now)
@@ -142,11 +147,6 @@ def _gate(rt: Runtime, row: Delivery, declaration: Action) -> Gate:
                                       count_attempt=False,
                                       summary=f"quiet hours: deferred to {clock.iso(allowed)}")
     return None
-
-
-@lru_cache(maxsize=8)
-def _quiet_hours(window: str, timezone: str) -> QuietHours:
-    return QuietHours.parse(window, timezone)
 
 
 def _pace(rt: Runtime, adapter: Adapter, action_name: str) -> float:
@@ -244,9 +244,6 @@ def _fact_event(row: Delivery, fact: CanonicalEvent, index: int) -> NewEvent:
         received_at=clock.now_iso(), occurred_at=fact.occurred_at,
     )
 
-
-#: Stored events whose body is already a canonical event (facts from vendors' answers).
-FACT_TOPIC = "hub/canonical"
 
 
 # -- what people do ------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """Processing: turn stored events into profile updates, recipe runs, waits and outbox rows.
 
-For each leased event, in ONE transaction: the adapter maps the stored payload to canonical
+For each leased event, all in one savepoint: the adapter maps the stored payload to canonical
 events (with its durable memory, e.g. last prices seen), each event updates the customer
 profile, cancels the waits it completes, and starts every enabled recipe instance whose
-trigger matches; the runs' actions become outbox rows and the event is marked done. If
-anything fails the transaction rolls back and the event goes back to the queue; if the
-lease was lost meanwhile, nothing of this attempt is kept. Runs are unique per (instance,
+trigger matches; the runs' actions become outbox rows and the event is marked done. Events
+are committed in batches of a few milliseconds. If anything fails, that event's savepoint
+rolls back and the event goes back to the queue; if the lease was lost meanwhile, nothing of
+this attempt is kept. Runs are unique per (instance,
 trigger), outbox rows per idempotency key: processing an event twice changes nothing.
 """
 
@@ -19,10 +20,11 @@ from typing import Any
 
 from hub import audit, clock
 from hub.customers import ProfileUpdate, update_profiles
-from hub.delivery import FACT_TOPIC, _quiet_hours
+from hub.delivery import FACT_TOPIC
 from hub.engine import runner
 from hub.events import CanonicalEvent, EventInvalid, validate_event
-from hub.profiles import Profile
+from hub.profiles import Profile, missing_consent
+from hub.quiet_hours import quiet_hours
 from hub.runtime import Runtime
 from hub.store import Instance, NewDelivery, Run, StoredEvent, StoreUnavailable, Wait
 
@@ -241,7 +243,7 @@ def context_for(rt: Runtime, instance: Instance, event: dict[str, Any],
     """What expressions see: ``event``, ``profile``, ``params``, ``item`` (for_each), ``trigger``
     (the stored event's ids), ``now``, ``today`` (the shop's date), ``shop``."""
     now = clock.now()
-    quiet = _quiet_hours(rt.settings.quiet_hours, rt.settings.timezone)
+    quiet = quiet_hours(rt.settings.quiet_hours, rt.settings.timezone)
     return {
         "event": event, "profile": profile.to_dict() if profile else None,
         "params": instance.params, "item": item, "trigger": trigger or {}, "now": clock.iso(now),
@@ -314,11 +316,8 @@ def _queue(rt: Runtime, instance: Instance, run: Run, planned: runner.PlannedAct
     if connection_id is None or rt.connection(connection_id) is None:
         status, summary = "dead", f"not sent: no {planned.adapter} connection (connect it and replay)"
         connection_id = connection_id or f"{planned.adapter}-missing"
-    elif declaration.consent:
-        state = profile.consent_state(declaration.consent) if profile else "unknown"
-        if state != "subscribed":
-            channel = "SMS" if declaration.consent == "sms" else declaration.consent
-            status, summary = "refused", f"not sent: no {channel} consent (consent is {state})"
+    elif refusal := missing_consent(profile, declaration.consent):
+        status, summary = "refused", f"not sent: {refusal}"
     key = idempotency_key(instance.id, run.trigger_key, planned.step_id, planned.once_per)
     delivery_id = rt.store.enqueue_delivery(NewDelivery(
         idempotency_key=key, connection_id=connection_id, adapter=planned.adapter,

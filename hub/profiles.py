@@ -78,6 +78,20 @@ class Profile:
         return cls(**{k: v for k, v in data.items() if k in known})
 
 
+def missing_consent(profile: Profile | None, channel: str | None) -> str | None:
+    """Why a message on ``channel`` may not go to ``profile`` (None: it may).
+
+    The one rule for marketing consent, used when an action is queued, just before it is
+    sent, and by "Try it": only a profile that said yes on that channel may be messaged.
+    """
+    if channel is None:
+        return None
+    state = profile.consent_state(channel) if profile else "unknown"
+    if state == "subscribed":
+        return None
+    return f"no {'SMS' if channel == 'sms' else channel} consent (consent is {state})"
+
+
 @dataclass(frozen=True)
 class Change:
     """What applying an event did: a timeline line, and the facts recipes may care about."""

@@ -9,12 +9,19 @@ time on whatever day the message falls due.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
 class QuietHoursInvalid(ValueError):
     """The quiet-hours setting is not ``HH:MM-HH:MM``."""
+
+
+@lru_cache(maxsize=8)
+def quiet_hours(window: str, timezone: str) -> "QuietHours":
+    """The shop's quiet hours, parsed once (settings are validated at start-up)."""
+    return QuietHours.parse(window, timezone)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import click
 from hub import delivery
 from hub.cli.state import CliState, pass_state
 
-STATUSES = ("pending", "delivered", "dead", "unknown", "refused", "cancelled")
+STATUSES = ("pending", "delivered", "dead", "unknown", "refused")
 
 
 @click.group()

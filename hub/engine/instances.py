@@ -16,7 +16,7 @@ import jsonschema
 from hub import audit, clock
 from hub.connections import slug
 from hub.engine.catalog import Catalog, load_catalog
-from hub.engine.recipes import Recipe
+from hub.engine.recipes import Recipe, adapters_used
 from hub.store import Instance, Store
 
 
@@ -136,7 +136,7 @@ def update(store: Store, instance_id: str, params: Mapping[str, Any] | None = No
     recipe = (catalog or load_catalog()).get(instance.recipe_id) if upgrade else Recipe(
         id=instance.recipe_id, title=instance.recipe["title"],
         description=instance.recipe["description"], data=instance.recipe,
-        needs=tuple(_needs(instance.recipe)))
+        needs=tuple(adapters_used(instance.recipe)))
     values = resolve_params(recipe, {**instance.params, **(params or {})})
     chosen = resolve_connections(store, recipe, {**instance.connections, **(connections or {})})
     changed = replace(instance, params=values, connections=chosen, recipe=recipe.data,
@@ -167,12 +167,6 @@ def get(store: Store, instance_id: str) -> Instance:
         known = ", ".join(i.id for i in store.list_instances()) or "none"
         raise KeyError(f"no installed recipe {instance_id!r} (installed: {known})")
     return instance
-
-
-def _needs(data: dict[str, Any]) -> list[str]:
-    from hub.engine.recipes import adapters_used
-
-    return adapters_used(data)
 
 
 def _free_id(store: Store, base: str) -> str:

@@ -19,7 +19,10 @@ from hub import clock
 from hub.engine import runner
 from hub.events import CanonicalEvent
 from hub.identity import identities_of
-from hub.profiles import Profile, add_identities, apply_event
+from hub.delivery import FACT_TOPIC
+from hub.processing import canonical_events_with, context_for, wishlisted
+from hub.profiles import (Profile, add_identities, apply_event, apply_price_change,
+                          missing_consent)
 from hub.runtime import Runtime
 from hub.store import Instance, StoredEvent
 
@@ -76,9 +79,6 @@ def trigger_names(recipe: dict[str, Any]) -> list[str]:
 
 def recent_matches(rt: Runtime, instance: Instance, *, limit: int = 10) -> list[tuple[StoredEvent, CanonicalEvent]]:
     """Recent stored events (newest first) whose canonical events start this recipe."""
-    from hub.delivery import FACT_TOPIC
-    from hub.processing import canonical_events_with
-
     found = []
     for stored in rt.store.list_events(limit=RECENT_SCAN):
         if stored.topic == FACT_TOPIC:
@@ -149,8 +149,6 @@ def _profile_for(rt: Runtime, event: CanonicalEvent) -> Profile | None:
 
 def _plan(rt: Runtime, instance: Instance, event: CanonicalEvent, stored: StoredEvent | None,
           source: str) -> Preview:
-    from hub.processing import context_for
-
     if instance.recipe["trigger"].get("for_each") == "wishlister":
         profile, item = _first_wishlister(rt, event)
     else:
@@ -189,12 +187,8 @@ def _describe(rt: Runtime, result: runner.RunResult, preview: Preview,
         if action.step_id in known:
             continue
         declaration = get_adapter_class(action.adapter).action(action.action)
-        warning = None
-        if declaration.consent:
-            state = profile.consent_state(declaration.consent) if profile else "unknown"
-            if state != "subscribed":
-                warning = (f"would be refused: {profile.name if profile and profile.name else 'this customer'} "
-                           f"has no {declaration.consent.upper() if declaration.consent == 'sms' else declaration.consent} consent ({state})")
+        refusal = missing_consent(profile, declaration.consent)
+        warning = f"would be refused: {refusal}" if refusal else None
         if action.once_per:
             note = f"at most once per {action.once_per}"
             warning = f"{warning}; {note}" if warning else note
@@ -216,9 +210,6 @@ def _first_wishlister(rt: Runtime, event: CanonicalEvent) -> tuple[Profile | Non
         profile = rt.store.get_profile(profile_id)
         if profile is None:
             continue
-        from hub.profiles import apply_price_change
-        from hub.processing import wishlisted
-
         apply_price_change(profile, event)
         return profile, wishlisted(profile, event)
     return None, None

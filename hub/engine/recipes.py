@@ -286,10 +286,9 @@ def _check_wait(wait: dict[str, Any], path: str, add) -> None:
 
 def next_tick(spec: str, after: datetime) -> datetime | None:
     """The first time the schedule ``spec`` fires strictly after ``after``."""
-    trigger = schedule_trigger(spec)
     if spec.startswith("every "):
         return after + parse_duration(spec[6:])
-    return trigger.get_next_fire_time(None, after + timedelta(seconds=1))
+    return schedule_trigger(spec).get_next_fire_time(None, after + timedelta(seconds=1))
 
 
 def schedule_trigger(spec: str):

@@ -213,7 +213,7 @@ class Delivery:
     """One outbound action and where it stands.
 
     ``status``: pending | delivered | dead | unknown (sent, fate unknown, never resent by
-    itself) | refused (consent missing: never sent) | cancelled.
+    itself) | refused (consent missing: never sent).
     """
 
     id: int

@@ -77,7 +77,24 @@ def test_a_wanted_poll_runs_and_its_events_start_the_recipe(rt, tmp_path):
     sims.close()
 
 
-def test_the_scheduler_runs_the_trigger_jobs_once_across_workers(rt):
+def test_only_the_leading_process_runs_trigger_jobs_and_never_two_at_once(rt, frozen_clock):
+    from hub.scheduler import Job, Scheduler
     from hub.worker import periodic_jobs
 
     assert {"recipe-schedules", "polls"} <= {job.name for job in periodic_jobs(rt)}
+    ran: list[str] = []
+    first, second = (Scheduler(rt.store, owner, [], lease_seconds=30) for owner in ("a", "b"))
+    assert first.renew_leadership() and not second.renew_leadership()
+    assert not second.run_job(Job("polls", 30, lambda: ran.append("b")))  # not the leader
+
+    def slow_poll() -> None:
+        ran.append("a")
+        # Meanwhile the leader's lease runs out and the other process takes over: it must
+        # not start the same job while this run still holds the job's own lease.
+        frozen_clock.move(seconds=31)
+        assert second.renew_leadership()
+        assert not second.run_job(Job("polls", 30, lambda: ran.append("b")))
+
+    assert first.run_job(Job("polls", 30, slow_poll))
+    assert second.run_job(Job("polls", 30, lambda: ran.append("b")))  # once the first ended
+    assert ran == ["a", "b"]

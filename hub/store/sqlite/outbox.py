@@ -10,7 +10,6 @@ from hub import clock
 from hub.store.records import Attempt, Delivery, DeliveryUpdate, NewDelivery
 from hub.store.sqlite.base import SqliteBase, dumps
 
-FINAL = ("delivered", "dead", "unknown", "refused", "cancelled")
 
 
 def _delivery(row: sqlite3.Row) -> Delivery:
@@ -149,11 +148,6 @@ class OutboxMixin(SqliteBase):
     def set_vendor_status(self, delivery_id: int, vendor_status: str) -> None:
         self._execute("UPDATE deliveries SET vendor_status = ?, updated_at = ? WHERE id = ?",
                       (vendor_status, clock.now_iso(), delivery_id))
-
-    def cancel_deliveries(self, run_id: int, reason: str) -> int:
-        return self._execute(
-            "UPDATE deliveries SET status = 'cancelled', last_summary = ?, updated_at = ?"
-            " WHERE run_id = ? AND status = 'pending'", (reason, clock.now_iso(), run_id)).rowcount
 
     # -- pacing ------------------------------------------------------------------------------
     def take_pacing_slot(self, windows: Sequence[tuple[str, int, float]]) -> float:

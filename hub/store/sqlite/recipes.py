@@ -110,10 +110,6 @@ class RecipesMixin(SqliteBase):
                            (*params, limit))
         return [_run(r) for r in rows]
 
-    def count_runs(self, *, status: str | None = None, since: str | None = None) -> int:
-        where, params = self._where({"status": status or None}, since=("created_at", since))
-        return self._query(f"SELECT count(*) FROM runs WHERE {where}", params)[0][0]
-
     # -- waits -----------------------------------------------------------------------------
     def create_wait(self, run_id: int, instance_id: str, *, resume_at: int, due_at: str,
                     cancel_event: str | None, cancel_key: str | None,
@@ -184,10 +180,6 @@ class RecipesMixin(SqliteBase):
             rows = self._query("SELECT * FROM waits WHERE status = ? ORDER BY due_at LIMIT ?",
                                (status, limit))
         return [_wait(r) for r in rows]
-
-    def get_wait_for_run(self, run_id: int) -> Wait | None:
-        rows = self._query("SELECT * FROM waits WHERE run_id = ?", (run_id,))
-        return _wait(rows[0]) if rows else None
 
     # -- keys seen (so a wait created after its cancelling event still gets cancelled) ------
     def mark_seen(self, event_name: str, key: str) -> None:
